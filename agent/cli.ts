@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+import { parseArgs, USAGE, UsageError } from './cli/args.js';
+import { checkConfig } from './commands/check-config.js';
+import { run } from './commands/run.js';
+import { snapshot } from './commands/snapshot.js';
+import { resolveConfig } from './config/load.js';
+import { createLogger } from './log.js';
+import { AGENT_VERSION } from './version.js';
+
+async function main(argv: readonly string[]): Promise<number> {
+  const args = parseArgs(argv);
+  if (args.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (args.version) {
+    process.stdout.write(`contention-agent ${AGENT_VERSION} (node ${process.version})\n`);
+    return 0;
+  }
+  if (args.command === 'check-config') return checkConfig(args.positionals[0] ?? args.configFile);
+
+  const resolved = resolveConfig(args.configFile, args.overrides);
+  if (!resolved.ok) {
+    for (const error of resolved.errors) process.stderr.write(`${error}\n`);
+    return 1;
+  }
+  const { config } = resolved;
+  const log = createLogger(config.log.level, config.log.format);
+  if (args.command === 'snapshot') return snapshot(config, log, args.json);
+  if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}" (see --help)`);
+  return run(config, log, args.configFile, args.overrides);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: Error) => {
+    process.stderr.write(err instanceof UsageError ? `contention-agent: ${err.message}\n` : `contention-agent: ${err.stack ?? err.message}\n`);
+    process.exitCode = 2;
+  },
+);

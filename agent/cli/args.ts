@@ -1,0 +1,105 @@
+import { COLLECTOR_NAMES } from '../collectors/names.js';
+
+/** A command-line setting that overrides one config path. */
+export interface Override {
+  readonly flag: string;
+  readonly path: readonly string[];
+  readonly value: unknown;
+}
+
+export interface ParsedArgs {
+  readonly command: string;
+  readonly positionals: readonly string[];
+  readonly configFile?: string;
+  readonly overrides: readonly Override[];
+  readonly json: boolean;
+  readonly help: boolean;
+  readonly version: boolean;
+}
+
+/** Flags that set a config value, in the exporter family's spelling. */
+const VALUE_FLAGS: Readonly<Record<string, readonly string[]>> = {
+  'web.listen-address': ['web', 'listen_address'],
+  'web.telemetry-path': ['web', 'telemetry_path'],
+  'log.level': ['log', 'level'],
+  'log.format': ['log', 'format'],
+  'path.procfs': ['paths', 'procfs'],
+  'path.sysfs': ['paths', 'sysfs'],
+};
+
+export const COMMANDS = ['run', 'check-config', 'snapshot'] as const;
+
+export class UsageError extends Error {}
+
+/** Parses argv (without node and script). Accepts `--flag=value` and `--flag value`. */
+export function parseArgs(argv: readonly string[]): ParsedArgs {
+  const positionals: string[] = [];
+  const overrides: Override[] = [];
+  let configFile: string | undefined;
+  let json = false;
+  let help = false;
+  let version = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('--')) {
+      positionals.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const name = arg.slice(2, eq === -1 ? undefined : eq);
+    const inline = eq === -1 ? undefined : arg.slice(eq + 1);
+    const takeValue = (): string => {
+      if (inline !== undefined) return inline;
+      const next = argv[i + 1];
+      if (next === undefined || next.startsWith('--')) throw new UsageError(`--${name} needs a value`);
+      i++;
+      return next;
+    };
+    const collector = /^(no-)?collector\.(.+)$/.exec(name);
+    if (collector) {
+      const which = collector[2]!;
+      if (!(COLLECTOR_NAMES as readonly string[]).includes(which)) {
+        throw new UsageError(`--${name}: unknown collector "${which}" (known: ${COLLECTOR_NAMES.join(', ')})`);
+      }
+      if (inline !== undefined) throw new UsageError(`--${name} takes no value`);
+      overrides.push({ flag: `--${name}`, path: ['collectors', which], value: !collector[1] });
+    } else if (name === 'config.file') {
+      configFile = takeValue();
+    } else if (name in VALUE_FLAGS) {
+      overrides.push({ flag: `--${name}`, path: VALUE_FLAGS[name]!, value: takeValue() });
+    } else if (name === 'json') {
+      json = true;
+    } else if (name === 'help') {
+      help = true;
+    } else if (name === 'version') {
+      version = true;
+    } else {
+      throw new UsageError(`unknown flag --${name} (see --help)`);
+    }
+  }
+  const first = positionals[0];
+  const command = first !== undefined && (COMMANDS as readonly string[]).includes(first) ? positionals.shift()! : 'run';
+  return { command, positionals, configFile, overrides, json, help, version };
+}
+
+export const USAGE = `Usage: contention-agent [command] [flags]
+
+Commands:
+  run (default)          sample this host, serve metrics and the status page
+  check-config FILE      validate a config file; exit 0 when valid, 1 with every error when not
+  snapshot [--json]      sample now and print what is saturated or near a limit, worst first
+
+Flags:
+  --config.file=PATH              YAML config (default: the embedded defaults)
+  --web.listen-address=:9947      address to serve on
+  --web.telemetry-path=/metrics   path of the metrics exposition
+  --collector.NAME                enable a collector
+  --no-collector.NAME             disable a collector
+                                  (${COLLECTOR_NAMES.join(', ')})
+  --log.level=info                debug, info, warn or error
+  --log.format=logfmt             logfmt or json
+  --path.procfs=/proc             procfs mount point
+  --path.sysfs=/sys               sysfs mount point
+  --json                          machine-readable output (snapshot)
+  --help, --version
+`;

@@ -1,0 +1,22 @@
+import { enabledCollectors } from '../collectors/registry.js';
+import { loadConfigFile } from '../config/load.js';
+
+/** Validates a config file: exit 0 with a one-line summary, or 1 with every error. */
+export function checkConfig(file: string | undefined): number {
+  if (!file) {
+    process.stderr.write('check-config needs a FILE\n');
+    return 2;
+  }
+  const result = loadConfigFile(file);
+  if (!result.ok) {
+    for (const error of result.errors) process.stderr.write(`${error}\n`);
+    process.stderr.write(`${file}: invalid (${result.errors.length} error${result.errors.length === 1 ? '' : 's'})\n`);
+    return 1;
+  }
+  const { config } = result;
+  const collectors = enabledCollectors(config).map((c) => c.name);
+  process.stdout.write(
+    `${file}: valid; sampling every ${config.sampling.interval}s, ${collectors.length} collectors (${collectors.join(', ')}), listening on ${config.web.listen_address}\n`,
+  );
+  return 0;
+}

@@ -1,0 +1,104 @@
+import { readFileSync } from 'node:fs';
+import { LineCounter, parseDocument, isNode } from 'yaml';
+import type { z } from 'zod';
+import type { Override } from '../cli/args.js';
+import { configSchema, type Config } from './schema.js';
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
+
+/** The configuration the agent runs on when no file is given. */
+export function defaultConfig(): Config {
+  return configSchema.parse({});
+}
+
+/** Reads, parses and validates a YAML config file; every problem names the file, line and path. */
+export function loadConfigFile(file: string, overrides: readonly Override[] = []): ConfigResult {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    return { ok: false, errors: [`${file}: cannot read the file (${code}): ${(err as Error).message}`] };
+  }
+  return parseConfigText(text, file, overrides);
+}
+
+/** The config the agent runs on: a file (or the embedded defaults) with command-line flags on top. */
+export function resolveConfig(file: string | undefined, overrides: readonly Override[]): ConfigResult {
+  return file === undefined ? parseConfigText('', '(embedded defaults)', overrides) : loadConfigFile(file, overrides);
+}
+
+export function parseConfigText(text: string, file: string, overrides: readonly Override[] = []): ConfigResult {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    return {
+      ok: false,
+      errors: doc.errors.map((e) => {
+        const pos = e.linePos?.[0];
+        const where = pos ? `${file}:${pos.line}:${pos.col}` : file;
+        return `${where}: YAML syntax error: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`;
+      }),
+    };
+  }
+  const raw: unknown = doc.toJS() ?? {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    return { ok: false, errors: [`${file}: expected a mapping of settings at the top level (got ${Array.isArray(raw) ? 'a list' : typeof raw})`] };
+  }
+  const flagged = new Map<string, string>();
+  for (const { flag, path, value } of overrides) {
+    setIn(raw as Record<string, unknown>, path, value);
+    flagged.set(path.join('.'), flag);
+  }
+  const parsed = configSchema.safeParse(raw);
+  if (parsed.success) return { ok: true, config: parsed.data };
+  return {
+    ok: false,
+    errors: parsed.error.issues.flatMap((issue) => {
+      const flag = flagged.get(issue.path.join('.'));
+      if (flag) return [`${flag}: ${issue.message}`];
+      return describeIssue(issue, file, (path) => lineOf(doc, lines, path));
+    }),
+  };
+}
+
+function setIn(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[path[path.length - 1]!] = value;
+}
+
+function lineOf(doc: ReturnType<typeof parseDocument>, lines: LineCounter, path: PropertyKey[]): number | undefined {
+  for (let len = path.length; len >= 0; len--) {
+    const node = len === 0 ? doc.contents : doc.getIn(path.slice(0, len) as (string | number)[], true);
+    if (isNode(node) && node.range) return lines.linePos(node.range[0]).line;
+  }
+  return undefined;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, file: string, line: (path: PropertyKey[]) => number | undefined): string[] {
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => {
+      const path = [...issue.path, key];
+      return `${locate(file, line(path))}: ${formatPath(path)}: unknown setting (not one of the keys this section takes)`;
+    });
+  }
+  const path = issue.path;
+  const shown = formatPath(path) || '(top level)';
+  return [`${locate(file, line(path))}: ${shown}: ${issue.message}`];
+}
+
+function locate(file: string, line: number | undefined): string {
+  return line === undefined ? file : `${file}:${line}`;
+}
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((out, key) => {
+    if (typeof key === 'number') return `${out}[${key}]`;
+    return out === '' ? String(key) : `${out}.${String(key)}`;
+  }, '');
+}

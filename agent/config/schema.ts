@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import { duration } from './units.js';
+import { COLLECTOR_NAMES } from '../collectors/names.js';
+
+// Every default of the agent lives in this file: `configSchema.parse({})` is the embedded default config.
+
+const listenAddress = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]*):\d{1,5}$/, 'expected host:port, [ipv6]:port or :port');
+
+export const samplingSchema = z
+  .object({
+    /** How often the collectors run and the exposition is rendered. */
+    interval: duration().default(5),
+    /** How often instantaneous queue lengths are polled between samples (for current and peak values). */
+    queue_interval: duration().default(1),
+  })
+  .strict()
+  .refine((s) => s.queue_interval <= s.interval, {
+    message: 'queue_interval must not be longer than interval',
+    path: ['queue_interval'],
+  });
+
+export const webSchema = z
+  .object({
+    listen_address: listenAddress.default(':9947'),
+    telemetry_path: z.string().startsWith('/', 'expected a path starting with "/"').default('/metrics'),
+    /** Cmdlines and user names can carry secrets; endpoints show them only when this is set. */
+    expose_cmdline: z.boolean().default(false),
+  })
+  .strict();
+
+export const logSchema = z
+  .object({
+    level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    format: z.enum(['logfmt', 'json']).default('logfmt'),
+  })
+  .strict();
+
+export const pathsSchema = z
+  .object({
+    procfs: z.string().min(1).default('/proc'),
+    sysfs: z.string().min(1).default('/sys'),
+  })
+  .strict();
+
+export const diskSchema = z
+  .object({
+    /** Whole disks whose name matches are not exported (RAM disks, loop devices, floppies). */
+    device_exclude: z
+      .string()
+      .refine(isValidRegex, 'expected a valid regular expression')
+      .default('^(ram|loop|fd|zram|nbd)\\d+$'),
+  })
+  .strict();
+
+export const collectorsSchema = z.partialRecord(z.enum(COLLECTOR_NAMES), z.boolean());
+
+export const configSchema = z
+  .object({
+    sampling: samplingSchema.prefault({}),
+    web: webSchema.prefault({}),
+    log: logSchema.prefault({}),
+    paths: pathsSchema.prefault({}),
+    disk: diskSchema.prefault({}),
+    /** Collector name to enabled; unnamed collectors keep their default. */
+    collectors: collectorsSchema.prefault({}),
+  })
+  .strict();
+
+export type Config = z.output<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+export function isValidRegex(pattern: string): boolean {
+  try {
+    new RegExp(pattern);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,47 @@
+import type { LabelsOf, MetricName } from './catalog.js';
+
+export type Labels = Readonly<Record<string, string>>;
+
+export interface SeriesValue {
+  readonly labels: Labels;
+  readonly value: number;
+}
+
+/** What one tick of the sampler produced: every consumer reads this, none writes it. */
+export interface Sample {
+  /** Unix time in milliseconds at which the sample started. */
+  readonly timestamp: number;
+  readonly families: ReadonlyMap<MetricName, readonly SeriesValue[]>;
+  readonly collectors: readonly CollectorOutcome[];
+  /** Structured readings beyond metrics (the process table, for one), keyed by what they are. */
+  readonly facts: Readonly<SampleFacts>;
+}
+
+/** Each structured reading a collector can publish; the modules that produce them add fields here. */
+export interface SampleFacts {
+  /** Set by the cpu collector: busy share of all CPUs since the previous sample. */
+  cpuUtilization?: number;
+}
+
+export interface CollectorOutcome {
+  readonly name: string;
+  readonly success: boolean;
+  readonly durationSeconds: number;
+  readonly error?: string;
+}
+
+/** Where a collector writes what it read. */
+export interface Sink {
+  set<M extends MetricName>(metric: M, labels: LabelsOf<M>, value: number): void;
+  publish<K extends keyof SampleFacts>(key: K, value: SampleFacts[K]): void;
+}
+
+/** Values of one family, or none. */
+export function seriesOf(sample: Sample, metric: MetricName): readonly SeriesValue[] {
+  return sample.families.get(metric) ?? [];
+}
+
+/** The value of a single-series family, or of the series whose labels include `match`. */
+export function valueOf(sample: Sample, metric: MetricName, match: Labels = {}): number | undefined {
+  return seriesOf(sample, metric).find((s) => Object.entries(match).every(([k, v]) => s.labels[k] === v))?.value;
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the real tools the test suite drives: Prometheus and its promtool, Alertmanager and amtool,
+# and Chromium for the browser tests. Does nothing when they are all present.
+set -euo pipefail
+
+declare -A need=(
+  [promtool]=prometheus
+  [prometheus]=prometheus
+  [prometheus-alertmanager]=prometheus-alertmanager
+  [amtool]=prometheus-alertmanager
+  [chromium]=chromium
+)
+missing=()
+for tool in "${!need[@]}"; do
+  command -v "$tool" >/dev/null 2>&1 || missing+=("${need[$tool]}")
+done
+[ "${#missing[@]}" -eq 0 ] && exit 0
+
+packages=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
+if [ "$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
+  echo "install-tools: missing $packages and not root; run: apt-get update && apt-get install -y $packages" >&2
+  exit 1
+fi
+echo "install-tools: installing $packages" >&2
+$sudo apt-get update -qq
+# The packages' service scripts must not start daemons on this machine; tests start their own.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
+  $sudo chmod +x /usr/sbin/policy-rc.d
+  trap '$sudo rm -f /usr/sbin/policy-rc.d' EXIT
+fi
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $packages >/dev/null
