@@ -1,0 +1,52 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAgent, waitFor, writeConfig, type RunningAgent } from '../helpers/agent.js';
+import { promQuery, startPrometheus, type RunningServer } from '../helpers/servers.js';
+
+const PINNED = [
+  'contention_kernel_table_free_entries{table="file_handles"}',
+  'contention_kernel_table_size_entries{table="pids"}',
+  'contention_kernel_pool_bytes{pool="slab_unreclaimable"}',
+  'contention_kernel_pool_limit_bytes',
+  'contention_memory_commit_bytes',
+  'contention_memory_commit_limit_bytes',
+  'contention_memory_available_bytes',
+  'contention_cpu_queue_length',
+  'contention_cpu_queue_length_peak',
+  'contention_cpus',
+  'contention_cpu_blocked_tasks',
+  'contention_disk_queue_length',
+  'contention_disk_queue_weighted_seconds_total',
+  'contention_pressure_stalled_seconds_total{resource="memory",scope="some"}',
+  'contention_host_info',
+  'contention_collector_success',
+];
+
+describe('a real Prometheus scraping the agent', () => {
+  let agent: RunningAgent;
+  let prometheus: RunningServer;
+  beforeAll(async () => {
+    agent = await startAgent([`--config.file=${writeConfig('sampling:\n  interval: 1s\n')}`]);
+    prometheus = await startPrometheus({ targets: [`127.0.0.1:${agent.port}`] });
+  });
+  afterAll(async () => {
+    await prometheus?.stop();
+    await agent?.stop();
+  });
+
+  it('scrapes it healthy and gets a value for every pinned metric', async () => {
+    await waitFor(async () => (await promQuery(prometheus.url, 'up{job="contention-agent"} == 1')).length === 1, 20_000, 'the target to be up');
+    for (const query of PINNED) {
+      await waitFor(async () => (await promQuery(prometheus.url, query)).length > 0, 10_000, `a value for ${query}`);
+    }
+    const rate = await waitForResult(prometheus.url, 'rate(contention_cpu_seconds_total{mode="idle"}[5s])');
+    expect(Number(rate[0]!.value[1])).toBeGreaterThanOrEqual(0);
+    const scrape = await promQuery(prometheus.url, 'scrape_samples_scraped{job="contention-agent"}');
+    expect(Number(scrape[0]!.value[1])).toBeGreaterThan(PINNED.length);
+  });
+});
+
+async function waitForResult(url: string, query: string) {
+  let result: Awaited<ReturnType<typeof promQuery>> = [];
+  await waitFor(async () => (result = await promQuery(url, query)).length > 0, 15_000, `a result for ${query}`);
+  return result;
+}
