@@ -3,6 +3,9 @@ import type { Override } from '../cli/args.js';
 import { resolveConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { createHttpServer, parseListenAddress } from '../http/server.js';
+import { pageRoutes, stateRoute } from '../http/page-assets.js';
+import { buildState, type State } from '../http/state.js';
+import type { Sample } from '../metrics/sample.js';
 import { createRuntime, type Runtime } from '../runtime.js';
 
 /** Runs the agent until SIGTERM/SIGINT; SIGHUP reloads the config file and keeps the old one if the new is bad. */
@@ -10,9 +13,11 @@ export async function run(config: Config, log: Logger, configFile: string | unde
   let runtime: Runtime = createRuntime(config, log);
   runtime.sampler.start();
 
+  const pageState = createPageState(() => runtime);
   const server = createHttpServer({
     telemetryPath: config.web.telemetry_path,
     exposition: () => runtime.sampler.latest()?.exposition,
+    routes: new Map([...pageRoutes(), ['/api/v1/state', stateRoute(pageState)]]),
     log,
   });
   const { host, port } = parseListenAddress(config.web.listen_address);
@@ -54,4 +59,23 @@ export async function run(config: Config, log: Logger, configFile: string | unde
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));
   });
+}
+
+/** The page's state, built at most once per sample however often it is polled. */
+function createPageState(current: () => Runtime): () => State | undefined {
+  let cached: { sample: Sample; state: State } | undefined;
+  let previous: Sample | undefined;
+  return () => {
+    const runtime = current();
+    const sample = runtime.sampler.latest()?.sample;
+    if (!sample) return undefined;
+    if (cached?.sample !== sample) {
+      if (cached && cached.sample.timestamp < sample.timestamp) previous = cached.sample;
+      cached = {
+        sample,
+        state: buildState({ sample, previous, exposeCmdline: runtime.config.web.expose_cmdline, now: Date.now() }),
+      };
+    }
+    return cached.state;
+  };
 }

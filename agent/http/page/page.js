@@ -1,0 +1,173 @@
+// The agent's status page: polls /api/v1/state and renders it. Read-only; no framework.
+(function () {
+  'use strict';
+  var STATE_URL = '/api/v1/state';
+  var pollMs = 5000;
+  var failures = 0;
+  var charts = {};
+
+  function $(id) { return document.getElementById(id); }
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    if (attrs) for (var k in attrs) {
+      if (k === 'class') node.className = attrs[k];
+      else node.setAttribute(k, attrs[k]);
+    }
+    (children || []).forEach(function (c) {
+      node.appendChild(typeof c === 'string' ? document.createTextNode(c) : c);
+    });
+    return node;
+  }
+
+  function replace(parent, nodes) {
+    while (parent.firstChild) parent.removeChild(parent.firstChild);
+    nodes.forEach(function (n) { parent.appendChild(n); });
+  }
+
+  function bytes(n) {
+    if (n === undefined || n === null) return '';
+    var units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+    var i = 0, v = Math.abs(n);
+    while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+    return (n < 0 ? '-' : '') + v.toFixed(i === 0 ? 0 : 1) + ' ' + units[i];
+  }
+
+  function duration(s) {
+    if (!isFinite(s)) return '';
+    if (s < 120) return Math.round(s) + ' s';
+    if (s < 7200) return Math.round(s / 60) + ' min';
+    if (s < 172800) return (s / 3600).toFixed(1) + ' h';
+    return (s / 86400).toFixed(1) + ' d';
+  }
+
+  function renderConditions(state) {
+    var items = state.conditions.map(function (c) {
+      return el('li', { class: c.severity }, [
+        el('div', null, [el('span', { class: 'sev' }, [c.severity]), el('span', { class: 'what' }, [c.subject + ': ' + c.value])]),
+        el('div', { class: 'detail' }, [c.kind + ', threshold ' + c.threshold + '. ' + c.message]),
+      ]);
+    });
+    if (items.length === 0) items = [el('li', { class: 'ok' }, ['Nothing is saturated or near a limit.'])];
+    replace($('conditions'), items);
+  }
+
+  function renderLeaks(state) {
+    var rows = state.leaks.map(function (l) {
+      var growth = l.growthPerSecond === undefined ? '' : l.unit === 'bytes' ? bytes(l.growthPerSecond * 3600) + '/h' : (l.growthPerSecond * 3600).toFixed(1) + '/h';
+      var conf = l.confidence === undefined ? '' : Math.round(l.confidence * 100) + '%';
+      return el('tr', null, [el('td', null, [l.subjectKind + ' ' + l.subject]), el('td', null, [l.resource]), el('td', { class: 'num' }, [growth]), el('td', { class: 'num' }, [conf])]);
+    });
+    if (rows.length === 0) rows = [el('tr', null, [el('td', { colspan: '4', class: 'empty' }, ['No leak suspected.'])])];
+    replace($('leaks').tBodies[0], rows);
+    var soonest = state.exhaustion.slice(0, 3).map(function (e) { return e.resource + ' in ' + duration(e.seconds); });
+    $('exhaustion').textContent = soonest.length ? 'Projected exhaustion: ' + soonest.join(', ') + '.' : '';
+  }
+
+  function renderAlerts(state) {
+    var items = state.alerts.map(function (a) {
+      return el('li', { class: a.severity }, [
+        el('div', null, [el('span', { class: 'sev' }, [a.severity]), el('span', { class: 'what' }, [a.alertname + (a.state === 'pending' ? ' (pending)' : '')])]),
+        el('div', { class: 'detail' }, [a.summary + ' since ' + new Date(a.activeAt).toLocaleTimeString()]),
+      ]);
+    });
+    if (items.length === 0) items = [el('li', { class: 'ok' }, ['No alert is firing.'])];
+    replace($('alerts'), items);
+  }
+
+  function renderProcesses(state) {
+    var rows = state.topProcesses.map(function (p) {
+      return el('tr', null, [
+        el('td', { class: 'num' }, [p.pid]), el('td', null, [p.name]), el('td', null, [p.group]),
+        el('td', { class: 'num' }, [bytes(p.privateBytes)]),
+        el('td', { class: 'num' }, [p.handles === undefined ? '' : String(p.handles)]),
+        el('td', { class: 'num' }, [p.threads === undefined ? '' : String(p.threads)]),
+      ]);
+    });
+    if (rows.length === 0) rows = [el('tr', null, [el('td', { colspan: '6', class: 'empty' }, ['No process figures (the processes collector is off or not sampled yet).'])])];
+    replace($('processes').tBodies[0], rows);
+  }
+
+  function renderPolicy(state) {
+    $('policy').textContent = state.activePolicy ? 'Active policy: ' + state.activePolicy : 'No managing policy is active.';
+    replace($('actions'), state.policyActions.slice(0, 10).map(function (a) {
+      return el('li', null, [new Date(a.time).toLocaleTimeString() + ' ' + a.action + ' ' + a.name + ' (pid ' + a.pid + ') for ' + a.measure + ' under ' + a.policy + '/' + a.criteria + ': ' + a.outcome]);
+    }));
+  }
+
+  function renderHealth(state) {
+    var age = (Date.now() - state.sampleTimestamp) / 1000;
+    var failed = state.failedCollectors.map(function (c) { return c.name + (c.error ? ' (' + c.error + ')' : ''); });
+    $('health').textContent = 'Last sample ' + duration(age) + ' ago' + (failed.length ? '; failing collectors: ' + failed.join(', ') : '; all collectors healthy') + '.';
+  }
+
+  function chartSize(container) {
+    return { width: Math.max(260, container.clientWidth || 300), height: 150 };
+  }
+
+  function renderCharts(state) {
+    var host = $('charts');
+    var seen = {};
+    state.charts.forEach(function (c) {
+      seen[c.id] = true;
+      var data = [c.times].concat(c.series.map(function (s) { return s.values; }));
+      var entry = charts[c.id];
+      var labels = c.series.map(function (s) { return s.label; }).join('\u0000');
+      if (entry && entry.labels === labels) { entry.plot.setData(data); return; }
+      if (entry) { entry.plot.destroy(); host.removeChild(entry.box); }
+      var box = el('figure', { class: 'chart', role: 'img', 'aria-label': c.title + ', last hour' }, [el('h3', null, [c.title])]);
+      host.appendChild(box);
+      var fmt = c.unit === 'bytes' ? function (u, v) { return v === null ? '' : bytes(v); } : undefined;
+      var palette = ['#0969da', '#bf3989', '#1a7f37', '#9a6700', '#8250df'];
+      var opts = {
+        width: chartSize(host).width, height: chartSize(host).height,
+        series: [{}].concat(c.series.map(function (s, i) { return { label: s.label, stroke: palette[i % palette.length], width: 1.5, value: fmt }; })),
+        axes: [{}, { size: 70, values: c.unit === 'bytes' ? function (u, vals) { return vals.map(function (v) { return bytes(v); }); } : undefined }],
+        legend: { show: true },
+      };
+      charts[c.id] = { plot: new uPlot(opts, data, box), box: box, labels: labels };
+    });
+    Object.keys(charts).forEach(function (id) {
+      if (!seen[id]) { charts[id].plot.destroy(); host.removeChild(charts[id].box); delete charts[id]; }
+    });
+    if (state.charts.length === 0 && !host.firstChild) host.appendChild(el('p', { class: 'empty' }, ['No history yet.']));
+    else if (state.charts.length > 0) Array.prototype.slice.call(host.querySelectorAll('p.empty')).forEach(function (p) { host.removeChild(p); });
+  }
+
+  function render(state) {
+    $('host').textContent = state.host.hostname ? '· ' + state.host.hostname + ' (' + state.host.os + ' ' + state.host.kernel + ', ' + state.host.cpus + ' CPUs)' : '';
+    renderConditions(state);
+    renderLeaks(state);
+    renderAlerts(state);
+    renderProcesses(state);
+    renderPolicy(state);
+    renderHealth(state);
+    renderCharts(state);
+  }
+
+  function poll() {
+    fetch(STATE_URL, { cache: 'no-store' })
+      .then(function (res) {
+        if (!res.ok) throw new Error('HTTP ' + res.status);
+        return res.json();
+      })
+      .then(function (state) {
+        failures = 0;
+        if (state.sampleIntervalSeconds) pollMs = Math.max(1000, Math.min(15000, state.sampleIntervalSeconds * 1000));
+        var status = $('status');
+        status.className = '';
+        status.textContent = 'live · updated ' + new Date().toLocaleTimeString();
+        render(state);
+        setTimeout(poll, pollMs);
+      })
+      .catch(function () {
+        failures++;
+        var status = $('status');
+        status.className = 'down';
+        status.textContent = 'reconnecting to the agent… (attempt ' + failures + ')';
+        setTimeout(poll, Math.min(10000, 1000 * failures));
+      });
+  }
+
+  poll();
+})();

@@ -1,0 +1,198 @@
+import type { Alert } from '../alerts/alert.js';
+import { assessSaturation, type Condition } from '../detect/saturation.js';
+import type { SeriesSource } from '../history/source.js';
+import type { MetricName } from '../metrics/catalog.js';
+import { seriesOf, valueOf, type Sample } from '../metrics/sample.js';
+
+/** One line of the page's recent policy actions. */
+export interface PolicyActionView {
+  readonly time: number;
+  readonly policy: string;
+  readonly criteria: string;
+  readonly pid: number;
+  readonly name: string;
+  readonly measure: string;
+  readonly action: string;
+  readonly outcome: string;
+}
+
+export interface StateInput {
+  readonly sample: Sample;
+  readonly previous?: Sample;
+  readonly history?: SeriesSource;
+  readonly alerts?: readonly Alert[];
+  readonly policyActions?: readonly PolicyActionView[];
+  readonly exposeCmdline: boolean;
+  readonly now: number;
+}
+
+export interface ChartView {
+  readonly id: string;
+  readonly title: string;
+  readonly unit: 'bytes' | 'count' | 'ratio' | 'seconds';
+  /** Shared time axis in Unix seconds, then one value array per series (null for gaps). */
+  readonly times: number[];
+  readonly series: Array<{ label: string; values: Array<number | null> }>;
+}
+
+export interface ProcessView {
+  readonly pid: string;
+  readonly name: string;
+  readonly group: string;
+  readonly privateBytes?: number;
+  readonly handles?: number;
+  readonly threads?: number;
+}
+
+export interface LeakView {
+  readonly subjectKind: string;
+  readonly subject: string;
+  readonly resource: string;
+  readonly growthPerSecond?: number;
+  readonly unit: 'bytes' | 'count';
+  readonly confidence?: number;
+}
+
+/** What the page shows; every field comes from what the sampler and its stages already produced. */
+export interface State {
+  readonly generatedAt: number;
+  readonly sampleTimestamp: number;
+  readonly sampleIntervalSeconds?: number;
+  readonly host: Readonly<Record<string, string>>;
+  readonly conditions: Condition[];
+  readonly leaks: LeakView[];
+  readonly exhaustion: Array<{ resource: string; seconds: number }>;
+  readonly alerts: Array<{ alertname: string; severity: string; state: string; activeAt: number; summary: string; subject?: string }>;
+  readonly activePolicy?: string;
+  readonly policyActions: readonly PolicyActionView[];
+  readonly topProcesses: ProcessView[];
+  readonly failedCollectors: Array<{ name: string; error?: string }>;
+  readonly charts: ChartView[];
+}
+
+const HOUR_MS = 3_600_000;
+const TOP_PROCESSES = 10;
+
+/** Builds the page's state from the latest sample and, when present, history, alerts and policy actions. */
+export function buildState(input: StateInput): State {
+  const { sample } = input;
+  const host = seriesOf(sample, 'contention_host_info')[0]?.labels ?? {};
+  return {
+    generatedAt: input.now,
+    sampleTimestamp: sample.timestamp,
+    sampleIntervalSeconds: valueOf(sample, 'contention_sample_interval_seconds'),
+    host: { hostname: host.hostname ?? '', os: host.os ?? '', kernel: host.kernel ?? '', cpus: String(valueOf(sample, 'contention_cpus') ?? '') },
+    conditions: assessSaturation(sample, input.previous),
+    leaks: leakSuspects(sample),
+    exhaustion: familyValues(sample, 'contention_seconds_to_exhaustion')
+      .map((s) => ({ resource: s.labels.resource ?? '', seconds: s.value }))
+      .sort((a, b) => a.seconds - b.seconds),
+    alerts: (input.alerts ?? [])
+      .filter((a) => a.state !== 'resolved')
+      .map((a) => ({
+        alertname: a.labels.alertname ?? '',
+        severity: a.labels.severity ?? '',
+        state: a.state,
+        activeAt: a.activeAt,
+        summary: a.annotations.summary ?? '',
+        subject: a.labels.subject,
+      }))
+      .sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || a.activeAt - b.activeAt),
+    activePolicy: familyValues(sample, 'contention_policy_active').find((s) => s.value === 1)?.labels.policy,
+    policyActions: input.policyActions ?? [],
+    topProcesses: topProcesses(sample),
+    failedCollectors: sample.collectors.filter((c) => !c.success).map((c) => ({ name: c.name, error: c.error })),
+    charts: input.history ? charts(input.history, input.now) : [],
+  };
+}
+
+/** Families that other parts of the agent add; read by name so the page works with or without them. */
+function familyValues(sample: Sample, name: string) {
+  return seriesOf(sample, name as MetricName);
+}
+
+function leakSuspects(sample: Sample): LeakView[] {
+  const key = (l: Readonly<Record<string, string>>) => `${l.subject_kind}\u0000${l.subject}\u0000${l.resource}`;
+  const bytes = new Map(familyValues(sample, 'contention_growth_bytes_per_second').map((s) => [key(s.labels), s.value]));
+  const counts = new Map(familyValues(sample, 'contention_growth_per_second').map((s) => [key(s.labels), s.value]));
+  const confidence = new Map(familyValues(sample, 'contention_trend_confidence').map((s) => [key(s.labels), s.value]));
+  return familyValues(sample, 'contention_leak_suspected')
+    .filter((s) => s.value === 1)
+    .map((s) => {
+      const k = key(s.labels);
+      const inBytes = bytes.has(k);
+      return {
+        subjectKind: s.labels.subject_kind ?? '',
+        subject: s.labels.subject ?? '',
+        resource: s.labels.resource ?? '',
+        growthPerSecond: inBytes ? bytes.get(k) : counts.get(k),
+        unit: inBytes ? ('bytes' as const) : ('count' as const),
+        confidence: confidence.get(k),
+      };
+    })
+    .sort((a, b) => (b.confidence ?? 0) - (a.confidence ?? 0));
+}
+
+/** Top processes by private bytes from the top-K series, which carry only group, name and pid (never a cmdline). */
+function topProcesses(sample: Sample): ProcessView[] {
+  const byPid = new Map<string, { pid: string; name: string; group: string; privateBytes?: number; handles?: number; threads?: number }>();
+  const take = (metric: string, field: 'privateBytes' | 'handles' | 'threads') => {
+    for (const s of familyValues(sample, metric)) {
+      const pid = s.labels.pid ?? '';
+      const row = byPid.get(pid) ?? { pid, name: s.labels.name ?? '', group: s.labels.group ?? '' };
+      row[field] = s.value;
+      byPid.set(pid, row);
+    }
+  };
+  take('contention_process_private_bytes', 'privateBytes');
+  take('contention_process_handles', 'handles');
+  take('contention_process_threads', 'threads');
+  return [...byPid.values()].sort((a, b) => (b.privateBytes ?? -1) - (a.privateBytes ?? -1)).slice(0, TOP_PROCESSES);
+}
+
+interface ChartSpec {
+  readonly id: string;
+  readonly title: string;
+  readonly unit: ChartView['unit'];
+  readonly metric: string;
+  readonly label: (labels: Readonly<Record<string, string>>) => string;
+  readonly keep?: (labels: Readonly<Record<string, string>>) => boolean;
+  readonly limit?: number;
+}
+
+const CHARTS: readonly ChartSpec[] = [
+  { id: 'cpu_queue', title: 'CPU queue (peak per sample)', unit: 'count', metric: 'contention_cpu_queue_length_peak', label: () => 'waiting threads' },
+  { id: 'disk_queue', title: 'Disk queue (peak per sample)', unit: 'count', metric: 'contention_disk_queue_length_peak', label: (l) => l.device ?? '' },
+  { id: 'available', title: 'Available memory', unit: 'bytes', metric: 'contention_memory_available_bytes', label: () => 'available' },
+  { id: 'pools', title: 'Kernel pools', unit: 'bytes', metric: 'contention_kernel_pool_bytes', label: (l) => l.pool ?? '', keep: (l) => ['slab_unreclaimable', 'paged', 'nonpaged', 'vmalloc'].includes(l.pool ?? '') },
+  { id: 'groups', title: 'Process groups: private bytes', unit: 'bytes', metric: 'contention_process_group_private_bytes', label: (l) => l.group ?? '', limit: 5 },
+];
+
+function charts(history: SeriesSource, now: number): ChartView[] {
+  const views: ChartView[] = [];
+  for (const spec of CHARTS) {
+    let series = history.select(spec.metric, now - HOUR_MS, now).filter((s) => !spec.keep || spec.keep(s.labels));
+    if (series.length === 0) continue;
+    if (spec.limit) {
+      const last = (pts: readonly { v: number }[]) => pts[pts.length - 1]?.v ?? 0;
+      series = [...series].sort((a, b) => last(b.points) - last(a.points)).slice(0, spec.limit);
+    }
+    // One time axis for all series of a chart: the union of their timestamps, in seconds.
+    const times = [...new Set(series.flatMap((s) => s.points.map((p) => p.t)))].sort((a, b) => a - b);
+    const index = new Map(times.map((t, i) => [t, i]));
+    views.push({
+      id: spec.id,
+      title: spec.title,
+      unit: spec.unit,
+      times: times.map((t) => t / 1000),
+      series: series.map((s) => {
+        const values: Array<number | null> = new Array(times.length).fill(null);
+        for (const p of s.points) values[index.get(p.t)!] = p.v;
+        return { label: spec.label(s.labels), values };
+      }),
+    });
+  }
+  return views;
+}
+
+const severityRank = (s: string): number => (s === 'critical' ? 2 : s === 'warning' ? 1 : 0);
