@@ -1,12 +1,10 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { requireTool } from './tools.js';
 
 /**
  * Debian's headless Chromium driven by playwright-core. The flags keep it from reaching for the
- * network on its own (updates, sync, QUIC probes), which a closed test machine refuses.
+ * network on its own (updates, sync, QUIC probes), which a closed test machine refuses. Playwright
+ * gives every launch a fresh profile directory of its own.
  */
 export async function launchChromium(): Promise<Browser> {
   const executablePath = requireTool('chromium');
@@ -21,7 +19,6 @@ export async function launchChromium(): Promise<Browser> {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
-      `--user-data-dir=${mkdtempSync(join(tmpdir(), 'ca-chromium-'))}`,
     ],
   });
 }

@@ -1,0 +1,98 @@
+import { gzipSync } from 'node:zlib';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAgent, writeConfig, type RunningAgent } from '../helpers/agent.js';
+import { launchChromium } from '../helpers/browser.js';
+import { freePort } from '../helpers/servers.js';
+
+describe('the status page in a real browser', () => {
+  let agent: RunningAgent;
+  let browser: Browser;
+  beforeAll(async () => {
+    agent = await startAgent([`--config.file=${writeConfig('sampling:\n  interval: 1s\n')}`]);
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await agent?.stop();
+  });
+
+  async function open(viewport = { width: 1100, height: 900 }): Promise<{ page: Page; errors: string[] }> {
+    const page = await browser.newPage({ viewport });
+    const errors: string[] = [];
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(agent.url);
+    await page.waitForFunction(() => document.getElementById('status')?.textContent?.startsWith('live'));
+    return { page, errors };
+  }
+
+  it('loads with no console errors and shows the host and the verdict', async () => {
+    const { page, errors } = await open();
+    await expect(page.textContent('#conditions')).resolves.toMatch(/Nothing is saturated|threshold/);
+    await expect(page.textContent('#health')).resolves.toMatch(/Last sample/);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('transfers under 150 KB in all, compressed', async () => {
+    const { page } = await open();
+    const sizes = await page.evaluate(() =>
+      performance.getEntriesByType('resource').map((e) => (e as PerformanceResourceTiming).transferSize),
+    );
+    const nav = await page.evaluate(() => (performance.getEntriesByType('navigation')[0] as PerformanceResourceTiming).transferSize);
+    const total = sizes.reduce((a, b) => a + b, 0) + nav;
+    expect(total).toBeGreaterThan(10_000);
+    expect(total).toBeLessThan(150 * 1024);
+    await page.close();
+  });
+
+  it('fits a phone screen without sideways scrolling of the page', async () => {
+    const { page } = await open({ width: 375, height: 740 });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await page.close();
+  });
+
+  it('is usable from the keyboard: the skip link moves focus to the verdict', async () => {
+    const { page } = await open();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toMatch(/Skip to what is saturated now/);
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('now');
+    await page.close();
+  });
+
+  it('serves its assets gzipped once, identical to the plain bytes', async () => {
+    const plain = Buffer.from(await (await fetch(`${agent.url}/assets/page.js`, { headers: { 'accept-encoding': 'identity' } })).arrayBuffer());
+    expect(gzipSync(plain).length).toBeLessThan(plain.length);
+    const res = await fetch(`${agent.url}/assets/page.js`);
+    expect(res.headers.get('content-encoding')).toBe('gzip');
+    expect(Buffer.from(await res.arrayBuffer()).equals(plain)).toBe(true);
+  });
+
+  it('keeps working across an agent restart: reconnecting, then live again without a reload', async () => {
+    const port = await freePort();
+    const config = writeConfig('sampling:\n  interval: 1s\n');
+    let restarted = await startAgentOn(port, config);
+    const page = await browser.newPage();
+    try {
+      await page.goto(`http://127.0.0.1:${port}/`);
+      await page.waitForFunction(() => document.getElementById('status')?.textContent?.startsWith('live'));
+      await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
+      await restarted.stop();
+      await page.waitForFunction(() => document.getElementById('status')?.textContent?.startsWith('reconnecting'), undefined, { timeout: 20_000 });
+      restarted = await startAgentOn(port, config);
+      await page.waitForFunction(() => document.getElementById('status')?.textContent?.startsWith('live'), undefined, { timeout: 20_000 });
+      // the same document recovered: no reload happened
+      expect(await page.evaluate(() => (window as unknown as { marker: number }).marker)).toBe(42);
+    } finally {
+      await page.close();
+      await restarted.stop();
+    }
+  });
+});
+
+function startAgentOn(port: number, config: string): Promise<RunningAgent> {
+  return startAgent([`--config.file=${config}`, `--web.listen-address=127.0.0.1:${port}`]);
+}
