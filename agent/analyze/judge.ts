@@ -1,4 +1,5 @@
 import { THRESHOLDS as T } from '../detect/thresholds.js';
+import { formatBytes as bytes } from '../text/bytes.js';
 import { extremes, longestRunAbove } from './runs.js';
 import type { Track } from './track.js';
 
@@ -203,10 +204,3 @@ const rank = (f: Finding): number => (f.severity === 'critical' ? 10 : 0) + (f.f
 const round = (n: number, digits: number): number => Number(n.toFixed(digits));
 const fmt = (n: number): string => (Number.isInteger(n) ? n.toLocaleString('en-US') : n.toFixed(2));
 const minutes = (ms: number): string => `${Math.round(ms / 60_000)} min`;
-function bytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  let v = Math.abs(n);
-  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
-  return `${n < 0 ? '-' : ''}${v.toFixed(1)} ${units[i]}`;
-}

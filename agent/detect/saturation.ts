@@ -1,4 +1,5 @@
 import { seriesOf, valueOf, type Sample } from '../metrics/sample.js';
+import { formatBytes as bytes } from '../text/bytes.js';
 import { THRESHOLDS as T } from './thresholds.js';
 
 export type Severity = 'critical' | 'warning';
@@ -18,12 +19,6 @@ export interface Condition {
 
 const pct = (ratio: number): string => `${(ratio * 100).toFixed(1)}%`;
 const count = (n: number): string => Math.round(n).toLocaleString('en-US');
-const bytes = (n: number): string => {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
-  return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
-};
 
 /**
  * What is exhausted or saturated in a sample, worst first. `previous` (an earlier sample of the same
