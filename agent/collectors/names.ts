@@ -7,6 +7,7 @@ export const COLLECTOR_NAMES = [
   'disk_queue',
   'pressure',
   'host_info',
+  'processes',
 ] as const;
 
 export type CollectorName = (typeof COLLECTOR_NAMES)[number];

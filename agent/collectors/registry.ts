@@ -8,6 +8,7 @@ import { kernelTablesCollector } from './kernel_tables.js';
 import { memoryCollector } from './memory.js';
 import type { CollectorName } from './names.js';
 import { pressureCollector } from './pressure.js';
+import { processesCollector } from './processes.js';
 
 export const collectorRegistry: Readonly<Record<CollectorName, CollectorSpec>> = {
   kernel_tables: kernelTablesCollector,
@@ -17,6 +18,7 @@ export const collectorRegistry: Readonly<Record<CollectorName, CollectorSpec>> =
   disk_queue: diskQueueCollector,
   pressure: pressureCollector,
   host_info: hostInfoCollector,
+  processes: processesCollector,
 };
 
 /** The collectors to run: each one's default, overridden by the config and then by command-line flags. */

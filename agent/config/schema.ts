@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { criteriaSchema } from '../process/criteria.js';
+import { isValidRegex } from './regex.js';
 import { duration } from './units.js';
 import { COLLECTOR_NAMES } from '../collectors/names.js';
 
@@ -54,6 +56,15 @@ export const diskSchema = z
   })
   .strict();
 
+export const processGroupsSchema = z
+  .object({
+    /** Processes that match no criteria are grouped by name: this many names, by private bytes; the rest are "other". */
+    max_unmatched: z.number().int().min(0).max(500).default(20),
+    /** How many processes each top-K family exports (largest by private bytes, handles, threads). */
+    top_k: z.number().int().min(0).max(100).default(10),
+  })
+  .strict();
+
 export const collectorsSchema = z.partialRecord(z.enum(COLLECTOR_NAMES), z.boolean());
 
 export const configSchema = z
@@ -63,6 +74,9 @@ export const configSchema = z
     log: logSchema.prefault({}),
     paths: pathsSchema.prefault({}),
     disk: diskSchema.prefault({}),
+    /** Named WSRM-style process matching rules: process groups, policies and the page use them. */
+    criteria: criteriaSchema,
+    process_groups: processGroupsSchema.prefault({}),
     /** Collector name to enabled; unnamed collectors keep their default. */
     collectors: collectorsSchema.prefault({}),
   })
@@ -70,12 +84,3 @@ export const configSchema = z
 
 export type Config = z.output<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
-
-export function isValidRegex(pattern: string): boolean {
-  try {
-    new RegExp(pattern);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -8,7 +8,10 @@ export interface FamilyDef {
   readonly labels: readonly string[];
 }
 
+import { processCatalog } from './catalog-processes.js';
+
 export const catalog = {
+  ...processCatalog,
   // Agent health
   contention_collector_success: {
     type: 'gauge', labels: ['collector'],

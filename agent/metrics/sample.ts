@@ -1,3 +1,4 @@
+import type { ProcessTable } from '../process/table.js';
 import type { LabelsOf, MetricName } from './catalog.js';
 
 export type Labels = Readonly<Record<string, string>>;
@@ -21,6 +22,8 @@ export interface Sample {
 export interface SampleFacts {
   /** Set by the cpu collector: busy share of all CPUs since the previous sample. */
   cpuUtilization?: number;
+  /** Set by the processes collector: every process with its group and matching criteria. */
+  processes?: ProcessTable;
 }
 
 export interface CollectorOutcome {

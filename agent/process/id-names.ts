@@ -1,0 +1,41 @@
+import { readFileSync, statSync } from 'node:fs';
+import { parseIdNames } from '../procfs/passwd.js';
+
+export interface IdNames {
+  user(uid: number): string;
+  group(gid: number): string;
+  /** Re-reads the files if they changed since the last call (cheap: one stat each). */
+  refresh(): void;
+}
+
+/** User and group names from /etc/passwd and /etc/group, falling back to the number. */
+export function createIdNames(passwdFile = '/etc/passwd', groupFile = '/etc/group'): IdNames {
+  const load = (file: string) => {
+    let mtime = -1;
+    let names = new Map<number, string>();
+    return () => {
+      try {
+        const now = statSync(file).mtimeMs;
+        if (now !== mtime) {
+          names = parseIdNames(readFileSync(file, 'utf8'));
+          mtime = now;
+        }
+      } catch {
+        names = new Map();
+      }
+      return names;
+    };
+  };
+  const users = load(passwdFile);
+  const groups = load(groupFile);
+  let userNames = users();
+  let groupNames = groups();
+  return {
+    user: (uid) => userNames.get(uid) ?? String(uid),
+    group: (gid) => groupNames.get(gid) ?? String(gid),
+    refresh() {
+      userNames = users();
+      groupNames = groups();
+    },
+  };
+}
