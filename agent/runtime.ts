@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import { enabledCollectors } from './collectors/registry.js';
 import type { Config } from './config/schema.js';
+import { createLeakDetector, type LeakDetector } from './detect/leak-stage.js';
+import { createHistory, type History } from './history/history.js';
 import { createExpositionRenderer } from './sampler/exposition.js';
 import { startQueueWatch } from './sampler/queue-watch.js';
 import { createSampler, type Sampler, type Stage } from './sampler/sampler.js';
@@ -8,17 +10,26 @@ import { createSampler, type Sampler, type Stage } from './sampler/sampler.js';
 export interface Runtime {
   readonly config: Config;
   readonly sampler: Sampler;
+  /** Present when the runtime was given a history to record into. */
+  readonly detector?: LeakDetector;
   stop(): void;
+}
+
+/** Parts that outlive a reload: what the agent remembers must not be lost to a SIGHUP. */
+export interface LongLived {
+  readonly history?: History;
 }
 
 /**
  * Wires the sampling side for one config: the queue poller, the enabled collectors, the stages that
  * derive from each sample, and the renderer. A reload builds a new runtime and retires the old one.
  */
-export function createRuntime(config: Config, log: Logger, stages: readonly Stage[] = []): Runtime {
+export function createRuntime(config: Config, log: Logger, longLived: LongLived = {}, extraStages: readonly Stage[] = []): Runtime {
   const queueWatch = startQueueWatch(config.paths.procfs, config.sampling.queue_interval);
   const ctx = { config, procfs: config.paths.procfs, sysfs: config.paths.sysfs, queueWatch };
   const collectors = enabledCollectors(config).map((spec) => ({ spec, instance: spec.create(ctx) }));
+  const detector = longLived.history ? createLeakDetector(longLived.history, config) : undefined;
+  const stages = [...(detector ? [detector] : []), ...extraStages];
   const sampler = createSampler({
     collectors,
     stages,
@@ -29,9 +40,22 @@ export function createRuntime(config: Config, log: Logger, stages: readonly Stag
   return {
     config,
     sampler,
+    detector,
     stop() {
       sampler.stop();
       queueWatch.stop();
     },
   };
+}
+
+/** The history the running agent keeps, sized by its config. */
+export function createAgentHistory(config: Config): History {
+  return createHistory({
+    rawSeconds: config.history.raw_retention,
+    sampleSeconds: config.sampling.interval,
+    bucketSeconds: config.history.downsample_interval,
+    retentionSeconds: config.history.retention,
+    maxSeries: config.history.max_series,
+    families: ['contention_'],
+  });
 }

@@ -6,14 +6,17 @@ import { createHttpServer, parseListenAddress } from '../http/server.js';
 import { pageRoutes, stateRoute } from '../http/page-assets.js';
 import { buildState, type State } from '../http/state.js';
 import type { Sample } from '../metrics/sample.js';
-import { createRuntime, type Runtime } from '../runtime.js';
+import type { SeriesSource } from '../history/source.js';
+import { createAgentHistory, createRuntime, type Runtime } from '../runtime.js';
 
 /** Runs the agent until SIGTERM/SIGINT; SIGHUP reloads the config file and keeps the old one if the new is bad. */
 export async function run(config: Config, log: Logger, configFile: string | undefined, overrides: readonly Override[]): Promise<number> {
-  let runtime: Runtime = createRuntime(config, log);
+  // History outlives reloads (a SIGHUP must not forget the last hour); its size is fixed at start.
+  const history = createAgentHistory(config);
+  let runtime: Runtime = createRuntime(config, log, { history });
   runtime.sampler.start();
 
-  const pageState = createPageState(() => runtime);
+  const pageState = createPageState(() => runtime, history);
   const server = createHttpServer({
     telemetryPath: config.web.telemetry_path,
     exposition: () => runtime.sampler.latest()?.exposition,
@@ -43,7 +46,7 @@ export async function run(config: Config, log: Logger, configFile: string | unde
       log.warn('web.listen_address and web.telemetry_path take effect only after a restart');
     }
     const previous = runtime;
-    runtime = createRuntime({ ...next, web: previous.config.web }, log);
+    runtime = createRuntime({ ...next, web: previous.config.web, history: previous.config.history }, log, { history });
     previous.stop();
     runtime.sampler.start();
     log.info({ config: configFile ?? '(embedded defaults)' }, 'config reloaded');
@@ -62,7 +65,7 @@ export async function run(config: Config, log: Logger, configFile: string | unde
 }
 
 /** The page's state, built at most once per sample however often it is polled. */
-function createPageState(current: () => Runtime): () => State | undefined {
+function createPageState(current: () => Runtime, history: SeriesSource): () => State | undefined {
   let cached: { sample: Sample; state: State } | undefined;
   let previous: Sample | undefined;
   return () => {
@@ -73,7 +76,14 @@ function createPageState(current: () => Runtime): () => State | undefined {
       if (cached && cached.sample.timestamp < sample.timestamp) previous = cached.sample;
       cached = {
         sample,
-        state: buildState({ sample, previous, exposeCmdline: runtime.config.web.expose_cmdline, now: Date.now() }),
+        state: buildState({
+          sample,
+          previous,
+          history,
+          alerts: runtime.detector?.alerts() ?? [],
+          exposeCmdline: runtime.config.web.expose_cmdline,
+          now: Date.now(),
+        }),
       };
     }
     return cached.state;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { detectionSchema, historySchema } from '../detect/schema.js';
 import { criteriaSchema } from '../process/criteria.js';
 import { isValidRegex } from './regex.js';
 import { duration } from './units.js';
@@ -77,6 +78,8 @@ export const configSchema = z
     /** Named WSRM-style process matching rules: process groups, policies and the page use them. */
     criteria: criteriaSchema,
     process_groups: processGroupsSchema.prefault({}),
+    history: historySchema.prefault({}),
+    detection: detectionSchema.prefault({}),
     /** Collector name to enabled; unnamed collectors keep their default. */
     collectors: collectorsSchema.prefault({}),
   })

@@ -8,10 +8,12 @@ export interface FamilyDef {
   readonly labels: readonly string[];
 }
 
+import { detectCatalog } from './catalog-detect.js';
 import { processCatalog } from './catalog-processes.js';
 
 export const catalog = {
   ...processCatalog,
+  ...detectCatalog,
   // Agent health
   contention_collector_success: {
     type: 'gauge', labels: ['collector'],

@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import { duration } from '../config/units.js';
+
+export const historySchema = z
+  .object({
+    /** Raw samples kept per series (at the sample interval). */
+    raw_retention: duration().default(3600),
+    /** Width of the downsampled buckets kept beyond that. */
+    downsample_interval: duration().default(300),
+    /** How far back downsampled buckets reach. */
+    retention: duration().default(86_400),
+    /** Most series held; each costs 16 bytes per raw point and per bucket (about 16 KiB at the defaults). */
+    max_series: z.number().int().min(10).max(100_000).default(2000),
+  })
+  .strict();
+
+export const detectionSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** How much history each trend test looks at. */
+    window: duration().default(3600),
+    /** The least history a subject needs before it can be judged. */
+    min_window: duration().default(1800),
+    /** Mann–Kendall confidence a leak needs, 0 to 1. */
+    min_confidence: z.number().gt(0).lt(1).default(0.99),
+    /** Growth per day, as a share of the level, below which growth is not worth reporting. */
+    min_daily_growth: z.number().min(0).default(0.05),
+    /** Most subjects exported besides the suspects themselves (the strongest candidates). */
+    max_exported: z.number().int().min(0).max(500).default(20),
+    /** Processes with their own history besides those that match a criteria: the top N by private bytes. */
+    watched_processes: z.number().int().min(0).max(200).default(10),
+  })
+  .strict();
