@@ -1,4 +1,6 @@
+import { hostname } from 'node:os';
 import type { Logger } from 'pino';
+import { createDelivery } from '../alerts/delivery.js';
 import type { Override } from '../cli/args.js';
 import { resolveConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -14,6 +16,20 @@ export async function run(config: Config, log: Logger, configFile: string | unde
   // History outlives reloads (a SIGHUP must not forget the last hour); its size is fixed at start.
   const history = createAgentHistory(config);
   let runtime: Runtime = createRuntime(config, log, { history });
+  // Delivery keeps its queues across reloads; its receivers are fixed at start.
+  const delivery = createDelivery(
+    {
+      alertmanagers: config.alerting.alertmanagers,
+      webhook: config.alerting.webhook,
+      resendSeconds: config.alerting.resend_interval,
+      timeoutSeconds: config.alerting.timeout,
+      maxQueue: config.alerting.max_queue,
+      instance: hostname(),
+    },
+    log,
+  );
+  const deliverAfterEachSample = (r: Runtime) => r.sampler.onSample((sample) => delivery.offer(r.detector?.alerts() ?? [], sample.timestamp));
+  deliverAfterEachSample(runtime);
   runtime.sampler.start();
 
   const pageState = createPageState(() => runtime, history);
@@ -48,6 +64,7 @@ export async function run(config: Config, log: Logger, configFile: string | unde
     const previous = runtime;
     runtime = createRuntime({ ...next, web: previous.config.web, history: previous.config.history }, log, { history });
     previous.stop();
+    deliverAfterEachSample(runtime);
     runtime.sampler.start();
     log.info({ config: configFile ?? '(embedded defaults)' }, 'config reloaded');
   });
@@ -56,6 +73,7 @@ export async function run(config: Config, log: Logger, configFile: string | unde
     const shutdown = (signal: string): void => {
       log.info({ signal }, 'shutting down');
       runtime.stop();
+      delivery.stop();
       server.close(() => resolve(0));
       server.closeAllConnections();
     };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { alertingSchema } from '../alerts/schema.js';
 import { detectionSchema, historySchema } from '../detect/schema.js';
 import { criteriaSchema } from '../process/criteria.js';
 import { isValidRegex } from './regex.js';
@@ -79,6 +80,7 @@ export const configSchema = z
     criteria: criteriaSchema,
     process_groups: processGroupsSchema.prefault({}),
     history: historySchema.prefault({}),
+    alerting: alertingSchema.prefault({}),
     detection: detectionSchema.prefault({}),
     /** Collector name to enabled; unnamed collectors keep their default. */
     collectors: collectorsSchema.prefault({}),
