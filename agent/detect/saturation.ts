@@ -59,13 +59,13 @@ export function assessSaturation(sample: Sample, previous?: Sample): Condition[]
     const used = valueOf(sample, 'contention_kernel_pool_bytes', { pool: labels.pool! });
     if (used === undefined || limit <= 0) continue;
     const ratio = used / limit;
-    if (ratio >= T.poolUsedWarning) {
+    if (ratio > T.poolUsedWarning) {
       add({
         subject: `kernel pool ${labels.pool}`, kind: 'exhaustion',
-        severity: ratio >= T.poolUsedCritical ? 'critical' : 'warning',
+        severity: ratio > T.poolUsedCritical ? 'critical' : 'warning',
         score: ratio / T.poolUsedWarning,
         value: `${bytes(used)} of ${bytes(limit)}${labels.source === 'estimate' ? ' (estimated limit)' : ''} (${pct(ratio)})`,
-        threshold: `>= ${pct(T.poolUsedWarning)}`,
+        threshold: `> ${pct(T.poolUsedWarning)}`,
         message: 'Kernel pool close to its maximum; find the pool tag or slab cache that grows.',
       });
     }
@@ -75,12 +75,12 @@ export function assessSaturation(sample: Sample, previous?: Sample): Condition[]
   const commitLimit = valueOf(sample, 'contention_memory_commit_limit_bytes');
   if (commit !== undefined && commitLimit && valueOf(sample, 'contention_memory_commit_limit_enforced') === 1) {
     const ratio = commit / commitLimit;
-    if (ratio >= T.commitUsedWarning) {
+    if (ratio > T.commitUsedWarning) {
       add({
         subject: 'memory commit', kind: 'exhaustion',
-        severity: ratio >= T.commitUsedCritical ? 'critical' : 'warning',
+        severity: ratio > T.commitUsedCritical ? 'critical' : 'warning',
         score: ratio / T.commitUsedWarning,
-        value: `${bytes(commit)} of ${bytes(commitLimit)} (${pct(ratio)})`, threshold: `>= ${pct(T.commitUsedWarning)}`,
+        value: `${bytes(commit)} of ${bytes(commitLimit)} (${pct(ratio)})`, threshold: `> ${pct(T.commitUsedWarning)}`,
         message: 'Commit charge is close to the limit; allocations will fail. Find the process with the most private bytes.',
       });
     }
@@ -139,12 +139,12 @@ export function assessSaturation(sample: Sample, previous?: Sample): Condition[]
       const { resource, scope } = labels as { resource: string; scope: string };
       const warnAt = resource === 'cpu' ? T.cpuPressureSomeWarning : scope === 'full' ? T.pressureFullWarning : T.pressureSomeWarning;
       if (resource === 'cpu' && scope === 'full') continue; // not meaningful system-wide
-      if (share >= warnAt) {
+      if (share > warnAt) {
         add({
           subject: `${resource} pressure (${scope})`, kind: 'saturation',
-          severity: scope === 'full' && share >= T.pressureFullCritical ? 'critical' : 'warning',
+          severity: scope === 'full' && share > T.pressureFullCritical ? 'critical' : 'warning',
           score: share / warnAt,
-          value: `${pct(share)} of the time stalled`, threshold: `>= ${pct(warnAt)}`,
+          value: `${pct(share)} of the time stalled`, threshold: `> ${pct(warnAt)}`,
           message: `Tasks are stalling on ${resource}; see which cgroups or processes wait the most.`,
         });
       }

@@ -1,0 +1,79 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { THRESHOLDS } from '../../agent/detect/thresholds.js';
+import { ROOT } from '../helpers/agent.js';
+import { requireTool } from '../helpers/tools.js';
+
+interface Rule {
+  alert?: string;
+  record?: string;
+  expr: string;
+  for?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+const file = `${ROOT}rules/contention.yml`;
+const rules: Rule[] = (parse(readFileSync(file, 'utf8')) as { groups: Array<{ rules: Rule[] }> }).groups.flatMap((g) => g.rules);
+const alerts = rules.filter((r) => r.alert);
+const STATE_ALERTS = new Set(['LeakSuspected', 'CollectorFailing', 'AgentDown', 'AgentAbsent']);
+
+describe('rules/contention.yml', () => {
+  it('passes promtool check rules', () => {
+    const out = spawnSync(requireTool('promtool'), ['check', 'rules', file], { encoding: 'utf8' });
+    expect(out.stdout + out.stderr).toMatch(/SUCCESS: \d+ rules found/);
+    expect(out.status).toBe(0);
+  });
+
+  it('passes its promtool unit tests: every alert at its boundaries', () => {
+    const out = spawnSync(requireTool('promtool'), ['test', 'rules', `${ROOT}rules/tests/contention_test.yml`], { encoding: 'utf8' });
+    expect(out.stdout + out.stderr, out.stdout + out.stderr).toMatch(/SUCCESS/);
+    expect(out.status).toBe(0);
+  });
+
+  it('unit-tests every alert', () => {
+    const tests = readFileSync(`${ROOT}rules/tests/contention_test.yml`, 'utf8');
+    for (const a of alerts) expect(tests, a.alert).toContain(`alertname: ${a.alert}\n`);
+  });
+
+  it('gives every alert a severity, a summary, a description with the value, and a runbook that exists', () => {
+    for (const a of alerts) {
+      expect(['warning', 'critical'], a.alert).toContain(a.labels?.severity);
+      expect(a.annotations?.summary, a.alert).toBeTruthy();
+      // Alerts on a 0/1 state (up, success, suspected) have no value worth printing.
+      if (!STATE_ALERTS.has(a.alert!)) expect(`${a.annotations?.summary} ${a.annotations?.description}`, a.alert).toContain('$value');
+      const runbook = a.annotations?.runbook_url ?? '';
+      expect(runbook, a.alert).toMatch(/^docs\/runbooks\/\w+\.md$/);
+      expect(existsSync(`${ROOT}${runbook}`), runbook).toBe(true);
+    }
+  });
+
+  it('uses the thresholds the agent judges by', () => {
+    const expected: Record<string, number> = {
+      FreeSystemPTEsLow: THRESHOLDS.systemPtesMinFree,
+      KernelTableLow: THRESHOLDS.kernelTableFreeWarning,
+      KernelTableExhausted: THRESHOLDS.kernelTableFreeCritical,
+      KernelPoolNearLimit: THRESHOLDS.poolUsedWarning,
+      KernelPoolExhausted: THRESHOLDS.poolUsedCritical,
+      CommitNearLimit: THRESHOLDS.commitUsedWarning,
+      CommitExhausted: THRESHOLDS.commitUsedCritical,
+      AvailableMemoryLow: THRESHOLDS.availableMemoryWarning,
+      AvailableMemoryCritical: THRESHOLDS.availableMemoryCritical,
+      CPUQueueSaturated: THRESHOLDS.cpuQueuePerCpu,
+      DiskQueueSaturated: THRESHOLDS.diskQueue,
+      MemoryPressureStall: THRESHOLDS.pressureSomeWarning,
+      MemoryPressureFullStall: THRESHOLDS.pressureFullWarning,
+      MemoryPressureFullCritical: THRESHOLDS.pressureFullCritical,
+      IOPressureStall: THRESHOLDS.pressureSomeWarning,
+      IOPressureFullStall: THRESHOLDS.pressureFullWarning,
+      CPUPressureStall: THRESHOLDS.cpuPressureSomeWarning,
+    };
+    for (const [alert, value] of Object.entries(expected)) {
+      const rule = alerts.find((a) => a.alert === alert);
+      expect(rule, alert).toBeDefined();
+      const threshold = /[<>]=?\s*([\d.]+)(?!\s*\))/.exec(rule!.expr)?.[1];
+      expect({ alert, threshold: Number(threshold) }).toEqual({ alert, threshold: value });
+    }
+  });
+});
