@@ -1,0 +1,85 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, startAgent, waitFor, writeConfig, type RunningAgent } from '../helpers/agent.js';
+import { killAllChildren, SCRIPTS, startChild, type Child } from '../helpers/children.js';
+import { startAlertmanager, startPrometheus, type RunningServer } from '../helpers/servers.js';
+
+interface AmAlert {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  status: { state: string };
+}
+
+describe('alerts reach a real Alertmanager from the agent and from Prometheus evaluating rules/', () => {
+  let alertmanager: RunningServer;
+  let prometheus: RunningServer;
+  let agent: RunningAgent;
+  let leaker: Child;
+
+  beforeAll(async () => {
+    alertmanager = await startAlertmanager();
+    leaker = await startChild(SCRIPTS.leak(1, 100));
+    agent = await startAgent([
+      `--config.file=${writeConfig(`
+sampling: { interval: 500ms, queue_interval: 500ms }
+detection: { window: 20s, min_window: 8s }
+criteria:
+  - name: leaky
+    include: [{ cmdline: "${leaker.token}" }]
+alerting:
+  alertmanagers: ["${alertmanager.url}"]
+  resend_interval: 2s
+`)}`,
+    ]);
+    // The shipped rules, with every `for` cut to zero so a test need not wait 15 minutes.
+    const rules = readFileSync(join(ROOT, 'rules/contention.yml'), 'utf8').replace(/^(\s+)for: \S+$/gm, '$1for: 0s');
+    const rulesFile = join(alertmanager.dir, 'rules.yml');
+    writeFileSync(rulesFile, rules);
+    prometheus = await startPrometheus({
+      targets: [`127.0.0.1:${agent.port}`],
+      ruleFiles: [rulesFile],
+      alertmanagers: [new URL(alertmanager.url).host],
+    });
+  });
+
+  afterAll(async () => {
+    killAllChildren();
+    await prometheus?.stop();
+    await agent?.stop();
+    await alertmanager?.stop();
+  });
+
+  const alerts = async (): Promise<AmAlert[]> => (await (await fetch(`${alertmanager.url}/api/v2/alerts`)).json()) as AmAlert[];
+
+  it('the agent\'s detector raises a leak alert that names the leaking child', async () => {
+    let found: AmAlert | undefined;
+    await waitFor(async () => {
+      found = (await alerts()).find(
+        (a) => a.labels.alertname === 'LeakSuspected' && a.labels.source === 'detector' && a.labels.subject === `node[${leaker.pid}]`,
+      );
+      return found !== undefined;
+    }, 45_000, 'the detector\'s LeakSuspected alert for the child');
+    expect(found!.labels).toMatchObject({ severity: 'warning', subject_kind: 'process', resource: 'private_bytes' });
+    expect(found!.annotations.summary).toMatch(/leaks private_bytes: \+\d/);
+    expect(found!.status.state).toBe('active');
+  });
+
+  it('Prometheus, evaluating the shipped rules on the scraped agent, fires into the same Alertmanager', async () => {
+    let found: AmAlert | undefined;
+    await waitFor(async () => {
+      found = (await alerts()).find((a) => a.labels.alertname === 'LeakSuspected' && a.labels.job === 'contention-agent' && a.labels.subject === 'leaky');
+      return found !== undefined;
+    }, 45_000, 'the rule-evaluated LeakSuspected alert for the group');
+    expect(found!.labels).toMatchObject({ subject_kind: 'process_group', resource: 'private_bytes', severity: 'warning' });
+    expect(found!.annotations.runbook_url).toBe('docs/runbooks/LeakSuspected.md');
+  });
+
+  it('resolves the detector\'s alert when the leak stops', async () => {
+    leaker.kill();
+    await waitFor(async () => {
+      const mine = (await alerts()).filter((a) => a.labels.source === 'detector' && a.labels.subject === `node[${leaker.pid}]`);
+      return mine.length === 0;
+    }, 45_000, 'the detector alert to resolve');
+  });
+});
