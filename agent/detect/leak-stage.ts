@@ -1,37 +1,66 @@
 import type { Alert } from '../alerts/alert.js';
 import type { Config } from '../config/schema.js';
 import type { History } from '../history/history.js';
-import type { StoredSeries } from '../history/source.js';
-import { valueOf, type Sample, type Sink } from '../metrics/sample.js';
+import type { Point } from '../history/source.js';
+import { valueOf, type Labels, type Sample, type Sink } from '../metrics/sample.js';
 import { topBy } from '../process/groups.js';
+import { processKey } from '../process/table.js';
 import type { Stage } from '../sampler/sampler.js';
-import { assessTrend, type TrendResult } from './trend.js';
+import { assessTrend, type TrendOptions, type TrendResult } from './trend.js';
 
 type Unit = 'bytes' | 'count';
+type Kind = 'host' | 'process_group' | 'process';
 
-interface Subject {
-  readonly kind: 'host' | 'process_group' | 'process';
+/** One thing that can leak: a subject's resource and its recent points. */
+export interface Subject {
+  readonly kind: Kind;
   readonly subject: string;
   readonly resource: string;
   readonly unit: Unit;
-  readonly series: StoredSeries;
+  /** Labels an alert about it carries besides the subject (group, process name and pid). */
+  readonly alertLabels: Labels;
+  readonly points: readonly Point[];
 }
 
-interface Judged extends Subject {
+export interface Judged extends Subject {
   readonly trend: TrendResult;
 }
 
-/** Where subjects come from in history: the family, what it measures, and which label names the subject. */
-const WATCHED: ReadonlyArray<{ name: string; kind: Subject['kind']; resource: string; unit: Unit; subject: (l: Readonly<Record<string, string>>) => string }> = [
-  { name: 'contention_process_group_private_bytes', kind: 'process_group', resource: 'private_bytes', unit: 'bytes', subject: (l) => l.group ?? '' },
-  { name: 'contention_process_group_handles', kind: 'process_group', resource: 'handles', unit: 'count', subject: (l) => l.group ?? '' },
-  { name: 'contention_process_group_threads', kind: 'process_group', resource: 'threads', unit: 'count', subject: (l) => l.group ?? '' },
-  { name: 'process:private_bytes', kind: 'process', resource: 'private_bytes', unit: 'bytes', subject: (l) => `${l.name}[${l.pid}]` },
-  { name: 'process:handles', kind: 'process', resource: 'handles', unit: 'count', subject: (l) => `${l.name}[${l.pid}]` },
-  { name: 'process:threads', kind: 'process', resource: 'threads', unit: 'count', subject: (l) => `${l.name}[${l.pid}]` },
-  { name: 'contention_kernel_pool_bytes', kind: 'host', resource: 'pool_bytes', unit: 'bytes', subject: (l) => `pool ${l.pool}` },
-  { name: 'contention_memory_commit_bytes', kind: 'host', resource: 'commit_bytes', unit: 'bytes', subject: () => 'commit' },
+interface Watched {
+  readonly name: string;
+  readonly kind: Kind;
+  readonly resource: string;
+  readonly unit: Unit;
+  readonly subject: (l: Labels) => string;
+  readonly alertLabels: (l: Labels) => Labels;
+}
+
+const group = (resource: string, unit: Unit): Watched => ({
+  name: `contention_process_group_${resource}`, kind: 'process_group', resource, unit,
+  subject: (l) => l.group ?? '', alertLabels: (l) => ({ group: l.group ?? '' }),
+});
+const proc = (resource: string, unit: Unit): Watched => ({
+  name: `process:${resource}`, kind: 'process', resource, unit,
+  subject: (l) => `${l.name}[${l.pid}]`, alertLabels: (l) => ({ process: l.name ?? '', pid: l.pid ?? '', start: l.start ?? '', group: l.group ?? '' }),
+});
+
+/** Where subjects come from in history: the family, what it measures, and which labels name the subject. */
+const WATCHED: readonly Watched[] = [
+  group('private_bytes', 'bytes'),
+  group('handles', 'count'),
+  group('threads', 'count'),
+  proc('private_bytes', 'bytes'),
+  proc('handles', 'count'),
+  proc('threads', 'count'),
+  {
+    name: 'contention_kernel_pool_bytes', kind: 'host', resource: 'pool_bytes', unit: 'bytes',
+    subject: (l) => `pool ${l.pool}`, alertLabels: (l) => ({ pool: l.pool ?? '' }),
+  },
+  { name: 'contention_memory_commit_bytes', kind: 'host', resource: 'commit_bytes', unit: 'bytes', subject: () => 'commit', alertLabels: () => ({}) },
 ];
+
+/** Most suspects exported and alerted at once: a host where everything grows needs no more to be told. */
+const MAX_SUSPECTS = 100;
 
 export interface LeakDetector extends Stage {
   /** Alerts for the current suspects (firing) and for suspects that recovered (resolved, once). */
@@ -41,18 +70,24 @@ export interface LeakDetector extends Stage {
 /**
  * The detection stage: records each sample into history, keeps per-process rings for the watched
  * processes, judges every subject with the shared trend test, and exports the suspects, the strongest
- * other candidates, and time to exhaustion of limited resources.
+ * other candidates, and time to exhaustion of limited resources. `carried` are the previous
+ * detector's alerts when a reload replaces it, so a reload neither resolves nor re-fires them.
  */
-export function createLeakDetector(history: History, config: Config): LeakDetector {
+export function createLeakDetector(history: History, config: Config, carried: readonly Alert[] = []): LeakDetector {
   const d = config.detection;
-  const trendOptions = { minConfidence: d.min_confidence, minDailyGrowth: d.min_daily_growth };
-  let active = new Map<string, Alert>();
+  const trendOptions: TrendOptions = { minConfidence: d.min_confidence, minDailyGrowth: d.min_daily_growth };
+  let active = new Map<string, Alert>(carried.filter((a) => a.state === 'firing').map((a) => [alertKey(a.labels), a]));
   let resolved: Alert[] = [];
+  // Processes under suspicion stay watched even if they drop out of the top N, so their alert does not flap.
+  let suspectedProcesses = new Set<string>();
 
   const recordProcesses = (sample: Sample): void => {
     const rows = sample.facts.processes?.rows;
     if (!rows) return;
-    const watched = new Set([...rows.filter((r) => r.criteria.length > 0), ...topBy(rows, 'privateBytes', d.watched_processes)]);
+    const watched = new Set([
+      ...rows.filter((r) => r.criteria.length > 0 || suspectedProcesses.has(processKey(r))),
+      ...topBy(rows, 'privateBytes', d.watched_processes),
+    ]);
     for (const r of watched) {
       const labels = { pid: String(r.pid), start: String(r.startTime), name: r.comm, group: r.processGroup };
       history.recordPoint('process:private_bytes', labels, sample.timestamp, r.privateBytes);
@@ -61,46 +96,60 @@ export function createLeakDetector(history: History, config: Config): LeakDetect
     }
   };
 
-  const judge = (now: number): Judged[] => {
-    const judged: Judged[] = [];
+  const subjects = (now: number): Subject[] => {
+    const from = now - d.window * 1000;
+    const out: Subject[] = [];
     for (const w of WATCHED) {
-      for (const series of history.select(w.name, now - d.window * 1000, now)) {
-        const pts = series.points;
-        if (pts.length < 2 || pts[pts.length - 1]!.t < now - d.window * 1000) continue;
-        if ((pts[pts.length - 1]!.t - pts[0]!.t) / 1000 < d.min_window) continue;
-        const trend = assessTrend(pts.map((p) => p.t), pts.map((p) => p.v), trendOptions);
-        judged.push({ kind: w.kind, subject: w.subject(series.labels), resource: w.resource, unit: w.unit, series, trend });
+      for (const s of history.selectFloors(w.name, from, now)) {
+        out.push({ kind: w.kind, subject: w.subject(s.labels), resource: w.resource, unit: w.unit, alertLabels: w.alertLabels(s.labels), points: s.points });
       }
     }
-    return judged;
+    // Kernel tables leak as entries in use: size minus free.
+    const sizes = new Map((history.select('contention_kernel_table_size_entries', now, now)).map((s) => [s.labels.table, s.points[0]!.v]));
+    for (const s of history.select('contention_kernel_table_free_entries', from, now)) {
+      const size = sizes.get(s.labels.table);
+      if (size === undefined) continue;
+      out.push({
+        kind: 'host', subject: `table ${s.labels.table}`, resource: 'table_entries', unit: 'count', alertLabels: { table: s.labels.table ?? '' },
+        points: s.points.map((p) => ({ t: p.t, v: size - p.v })),
+      });
+    }
+    // Only subjects present now, with enough history behind them.
+    return out.filter((s) => s.points.length > 1 && s.points[s.points.length - 1]!.t === now && (now - s.points[0]!.t) / 1000 >= d.min_window);
+  };
+
+  const judge = (now: number): Judged[] =>
+    subjects(now).map((s) => ({ ...s, trend: assessTrend(s.points.map((p) => p.t), s.points.map((p) => p.v), trendOptions) }));
+
+  /** Steady growth rate of a series (per second), or undefined when it does not grow with confidence. */
+  const growth = (name: string, match: Labels, now: number, negate = false): number | undefined => {
+    const series = history.select(name, now - d.window * 1000, now).find((s) => Object.entries(match).every(([k, v]) => s.labels[k] === v));
+    if (!series || series.points.length < 2 || (now - series.points[0]!.t) / 1000 < d.min_window) return undefined;
+    const trend = assessTrend(series.points.map((p) => p.t), series.points.map((p) => (negate ? -p.v : p.v)), { ...trendOptions, minDailyGrowth: 0 });
+    return trend.confidence >= d.min_confidence && trend.slopePerSecond > 0 ? trend.slopePerSecond : undefined;
   };
 
   const exhaustion = (sample: Sample, sink: Sink, now: number): void => {
-    const slopeOf = (name: string, labels: Record<string, string> = {}): number | undefined => {
-      const series = history.select(name, now - d.window * 1000, now).find((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v));
-      if (!series || series.points.length < 12) return undefined;
-      const span = (series.points[series.points.length - 1]!.t - series.points[0]!.t) / 1000;
-      if (span < d.min_window) return undefined;
-      const trend = assessTrend(series.points.map((p) => p.t), series.points.map((p) => p.v), trendOptions);
-      return trend.confidence >= d.min_confidence ? trend.slopePerSecond : undefined;
+    const publish = (resource: string, remaining: number | undefined, rate: number | undefined): void => {
+      if (remaining === undefined || rate === undefined || remaining < 0) return;
+      sink.set('contention_seconds_to_exhaustion', { resource }, remaining / rate);
     };
-    const publish = (resource: string, remaining: number | undefined, slope: number | undefined): void => {
-      if (remaining === undefined || slope === undefined || slope <= 0 || remaining < 0) return;
-      sink.set('contention_seconds_to_exhaustion', { resource }, remaining / slope);
-    };
+    // Linux overcommits unless vm.overcommit_memory=2: there the commit limit is advisory and running out
+    // of it means nothing, so commit counts only where enforced; available memory running out always does.
     if (valueOf(sample, 'contention_memory_commit_limit_enforced') === 1) {
       const limit = valueOf(sample, 'contention_memory_commit_limit_bytes');
       const commit = valueOf(sample, 'contention_memory_commit_bytes');
-      if (limit !== undefined && commit !== undefined) publish('commit', limit - commit, slopeOf('contention_memory_commit_bytes'));
+      if (limit !== undefined && commit !== undefined) publish('commit', limit - commit, growth('contention_memory_commit_bytes', {}, now));
     }
+    publish('memory_available', valueOf(sample, 'contention_memory_available_bytes'), growth('contention_memory_available_bytes', {}, now, true));
     for (const s of sample.families.get('contention_kernel_table_free_entries') ?? []) {
       const table = s.labels.table!;
-      publish(`kernel_table:${table}`, s.value, historyDrain(history, table, now, d.window, d.min_window, trendOptions));
+      publish(`kernel_table:${table}`, s.value, growth('contention_kernel_table_free_entries', { table }, now, true));
     }
     for (const s of sample.families.get('contention_kernel_pool_limit_bytes') ?? []) {
       const pool = s.labels.pool!;
       const used = valueOf(sample, 'contention_kernel_pool_bytes', { pool });
-      if (used !== undefined) publish(`kernel_pool:${pool}`, s.value - used, slopeOf('contention_kernel_pool_bytes', { pool }));
+      if (used !== undefined) publish(`kernel_pool:${pool}`, s.value - used, growth('contention_kernel_pool_bytes', { pool }, now));
     }
   };
 
@@ -111,15 +160,14 @@ export function createLeakDetector(history: History, config: Config): LeakDetect
       recordProcesses(sample);
       const stats = history.stats();
       sink.set('contention_history_series', {}, stats.series);
+      sink.set('contention_history_bytes', {}, stats.bytes);
       sink.set('contention_history_series_dropped_total', {}, stats.dropped);
       if (!d.enabled) return;
       const now = sample.timestamp;
       const judged = judge(now);
-      const suspects = judged.filter((j) => j.trend.leak);
-      const candidates = judged
-        .filter((j) => !j.trend.leak && j.trend.slopePerSecond > 0)
-        .sort((a, b) => b.trend.confidence - a.trend.confidence)
-        .slice(0, d.max_exported);
+      const byConfidence = (a: Judged, b: Judged): number => b.trend.confidence - a.trend.confidence;
+      const suspects = judged.filter((j) => j.trend.leak).sort(byConfidence).slice(0, MAX_SUSPECTS);
+      const candidates = judged.filter((j) => !j.trend.leak && j.trend.slopePerSecond > 0).sort(byConfidence).slice(0, d.max_exported);
       for (const j of [...suspects, ...candidates]) {
         const labels = { subject_kind: j.kind, subject: j.subject, resource: j.resource };
         sink.set('contention_leak_suspected', labels, j.trend.leak ? 1 : 0);
@@ -130,39 +178,33 @@ export function createLeakDetector(history: History, config: Config): LeakDetect
 
       const next = new Map<string, Alert>();
       for (const j of suspects) {
-        const key = `${j.kind}\u0000${j.subject}\u0000${j.resource}`;
-        next.set(key, active.get(key) ?? leakAlert(j, now));
+        const alert = leakAlert(j, now);
+        const key = alertKey(alert.labels);
+        // The first sighting's alert stays: its start time is when the leak was first seen.
+        next.set(key, active.get(key) ?? alert);
       }
       resolved = [...active].filter(([key]) => !next.has(key)).map(([, a]) => ({ ...a, state: 'resolved' as const, resolvedAt: now }));
       active = next;
+      suspectedProcesses = new Set(suspects.filter((j) => j.kind === 'process').map((j) => `${j.alertLabels.pid}:${startOf(j)}`));
     },
     alerts: () => [...active.values(), ...resolved],
   };
 }
 
-/** How fast a kernel table's free entries fall (entries per second), when they fall steadily. */
-function historyDrain(
-  history: History,
-  table: string,
-  now: number,
-  window: number,
-  minWindow: number,
-  options: { minConfidence: number; minDailyGrowth: number },
-): number | undefined {
-  const series = history.select('contention_kernel_table_free_entries', now - window * 1000, now).find((s) => s.labels.table === table);
-  if (!series || series.points.length < 12) return undefined;
-  const pts = series.points;
-  if ((pts[pts.length - 1]!.t - pts[0]!.t) / 1000 < minWindow) return undefined;
-  const trend = assessTrend(pts.map((p) => p.t), pts.map((p) => -p.v), { ...options, minDailyGrowth: 0 });
-  return trend.confidence >= options.minConfidence ? trend.slopePerSecond : undefined;
+const startOf = (j: Judged): string => j.alertLabels.start ?? '';
+
+function alertKey(labels: Labels): string {
+  return Object.keys(labels).sort().map((k) => `${k}=${labels[k]}`).join(',');
 }
 
-function leakAlert(j: Judged, now: number): Alert {
+/** The alert a suspect raises: it names the subject and says what to capture before anyone restarts it. */
+export function leakAlert(j: Judged, now: number): Alert {
   const perHour = j.trend.slopePerSecond * 3600;
-  const rate = j.unit === 'bytes' ? `${(perHour / 2 ** 20).toFixed(1)} MiB/h` : `${perHour.toFixed(1)}/h`;
+  const rate = j.unit === 'bytes' ? `${formatBytes(perHour)}/h` : `${perHour.toFixed(1)}/h`;
   const what = j.kind === 'process' ? 'process' : j.kind === 'process_group' ? 'process group' : 'host';
+  const { start: _start, ...extra } = j.alertLabels;
   return {
-    labels: { alertname: 'LeakSuspected', severity: 'warning', subject_kind: j.kind, subject: j.subject, resource: j.resource },
+    labels: { alertname: 'LeakSuspected', severity: 'warning', subject_kind: j.kind, subject: j.subject, resource: j.resource, ...extra },
     annotations: {
       summary: `${what} ${j.subject} leaks ${j.resource}: +${rate}`,
       description: `The floor of ${j.resource} of ${what} ${j.subject} grew steadily at ${rate} over the last ${Math.round(j.trend.spanSeconds / 60)} min (confidence ${(j.trend.confidence * 100).toFixed(1)}%) and did not come back. Capture evidence before restarting anything: a reboot only hides a leak.`,

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAgent, writeConfig, type RunningAgent } from '../helpers/agent.js';
 import { launchChromium } from '../helpers/browser.js';
 import { freePort } from '../helpers/servers.js';
+import { SCRIPTS, startChild } from '../helpers/children.js';
 
 describe('the status page in a real browser', () => {
   let agent: RunningAgent;
@@ -89,6 +90,39 @@ describe('the status page in a real browser', () => {
     } finally {
       await page.close();
       await restarted.stop();
+    }
+  });
+});
+
+describe('the status page with a leaking process', () => {
+  it('shows the leak suspect and draws the last-hour charts', async () => {
+    const leaker = await startChild(SCRIPTS.leak(1, 100));
+    const agent = await startAgent([
+      `--config.file=${writeConfig(`sampling: { interval: 500ms, queue_interval: 500ms }\ndetection: { window: 20s, min_window: 8s }\ncriteria:\n  - name: leaky\n    include: [{ cmdline: "${leaker.token}" }]\n`)}`,
+    ]);
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(String(e)));
+      await page.goto(agent.url);
+      await page.waitForFunction((pid) => document.querySelector('#leaks tbody')?.textContent?.includes(`node[${pid}]`), leaker.pid, { timeout: 45_000 });
+      expect(await page.textContent('#leaks tbody')).toMatch(/process_group leaky\s*private_bytes/);
+      await page.waitForFunction(() => document.querySelectorAll('#charts canvas').length >= 3, undefined, { timeout: 20_000 });
+      // A drawn chart has non-blank pixels: count them in the first canvas.
+      const inked = await page.evaluate(() => {
+        const canvas = document.querySelector('#charts canvas') as HTMLCanvasElement;
+        const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+        let n = 0;
+        for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) n++;
+        return n;
+      });
+      expect(inked).toBeGreaterThan(100);
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+      await agent.stop();
+      leaker.kill();
     }
   });
 });

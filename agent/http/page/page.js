@@ -102,7 +102,10 @@
   }
 
   function chartSize(container) {
-    return { width: Math.max(260, container.clientWidth || 300), height: 150 };
+    // One column on a phone, several on a wide screen: the grid decides, the chart fills its cell.
+    var columns = window.getComputedStyle(container).gridTemplateColumns.split(' ').length || 1;
+    var width = (container.clientWidth - (columns - 1) * 16) / columns;
+    return { width: Math.max(200, Math.floor(width)), height: 150 };
   }
 
   function renderCharts(state) {
@@ -122,7 +125,7 @@
       var opts = {
         width: chartSize(host).width, height: chartSize(host).height,
         series: [{}].concat(c.series.map(function (s, i) { return { label: s.label, stroke: palette[i % palette.length], width: 1.5, value: fmt }; })),
-        axes: [{}, { size: 70, values: c.unit === 'bytes' ? function (u, vals) { return vals.map(function (v) { return bytes(v); }); } : undefined }],
+        axes: [{}, { size: 84, values: c.unit === 'bytes' ? function (u, vals) { return vals.map(function (v) { return bytes(v); }); } : undefined }],
         legend: { show: true },
       };
       charts[c.id] = { plot: new uPlot(opts, data, box), box: box, labels: labels };
