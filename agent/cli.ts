@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs, USAGE, UsageError } from './cli/args.js';
+import { analyze } from './commands/analyze.js';
 import { checkConfig } from './commands/check-config.js';
 import { run } from './commands/run.js';
 import { snapshot } from './commands/snapshot.js';
@@ -18,6 +19,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (args.command === 'check-config') return checkConfig(args.positionals[0] ?? args.configFile);
+  if (args.command === 'analyze') return analyze(args.positionals[0], { json: args.json, cpus: args.cpus });
 
   const resolved = resolveConfig(args.configFile, args.overrides);
   if (!resolved.ok) {

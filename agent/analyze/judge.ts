@@ -190,7 +190,7 @@ function timeBelow(track: Track, threshold: number): number {
 function countCpus(tracks: readonly Track[]): number | undefined {
   const cpus = tracks.find((t) => t.metric === 'contention_cpus');
   if (cpus) return lastNumber(cpus);
-  const perCpu = new Set(tracks.filter((t) => t.metric === 'contention_cpu_utilization_ratio' && t.labels.cpu).map((t) => t.labels.cpu));
+  const perCpu = new Set(tracks.filter((t) => t.metric === 'contention_cpu_utilization_ratio' && /^\d+$/.test(t.labels.cpu ?? '')).map((t) => t.labels.cpu));
   return perCpu.size > 0 ? perCpu.size : undefined;
 }
 

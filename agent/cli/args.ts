@@ -13,6 +13,8 @@ export interface ParsedArgs {
   readonly configFile?: string;
   readonly overrides: readonly Override[];
   readonly json: boolean;
+  /** CPUs of the host an analyzed log came from, when the log does not say. */
+  readonly cpus?: number;
   readonly help: boolean;
   readonly version: boolean;
 }
@@ -27,7 +29,7 @@ const VALUE_FLAGS: Readonly<Record<string, readonly string[]>> = {
   'path.sysfs': ['paths', 'sysfs'],
 };
 
-export const COMMANDS = ['run', 'check-config', 'snapshot'] as const;
+export const COMMANDS = ['run', 'check-config', 'snapshot', 'analyze'] as const;
 
 export class UsageError extends Error {}
 
@@ -37,6 +39,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   const overrides: Override[] = [];
   let configFile: string | undefined;
   let json = false;
+  let cpus: number | undefined;
   let help = false;
   let version = false;
   for (let i = 0; i < argv.length; i++) {
@@ -69,6 +72,9 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       overrides.push({ flag: `--${name}`, path: VALUE_FLAGS[name]!, value: takeValue() });
     } else if (name === 'json') {
       json = true;
+    } else if (name === 'cpus') {
+      cpus = Number(takeValue());
+      if (!Number.isInteger(cpus) || cpus < 1) throw new UsageError('--cpus needs a whole number of CPUs');
     } else if (name === 'help') {
       help = true;
     } else if (name === 'version') {
@@ -79,7 +85,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   }
   const first = positionals[0];
   const command = first !== undefined && (COMMANDS as readonly string[]).includes(first) ? positionals.shift()! : 'run';
-  return { command, positionals, configFile, overrides, json, help, version };
+  return { command, positionals, configFile, overrides, json, cpus, help, version };
 }
 
 export const USAGE = `Usage: contention-agent [command] [flags]
@@ -88,6 +94,9 @@ Commands:
   run (default)          sample this host, serve metrics and the status page
   check-config FILE      validate a config file; exit 0 when valid, 1 with every error when not
   snapshot [--json]      sample now and print what is saturated or near a limit, worst first
+  analyze FILE [--json] [--cpus=N]
+                         find leaks, exhaustion and saturation in a PerfMon CSV or a Prometheus
+                         query_range export; exit 0 nothing found, 1 findings, 2 unreadable input
 
 Flags:
   --config.file=PATH              YAML config (default: the embedded defaults)
@@ -100,6 +109,7 @@ Flags:
   --log.format=logfmt             logfmt or json
   --path.procfs=/proc             procfs mount point
   --path.sysfs=/sys               sysfs mount point
-  --json                          machine-readable output (snapshot)
+  --json                          machine-readable output (snapshot, analyze)
+  --cpus=N                        CPUs of the logged host, when the log has no Processor counters
   --help, --version
 `;
