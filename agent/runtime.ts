@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Alert } from './alerts/alert.js';
 import { enabledCollectors } from './collectors/registry.js';
 import type { Config } from './config/schema.js';
 import { createLeakDetector, type LeakDetector } from './detect/leak-stage.js';
@@ -18,6 +19,8 @@ export interface Runtime {
 /** Parts that outlive a reload: what the agent remembers must not be lost to a SIGHUP. */
 export interface LongLived {
   readonly history?: History;
+  /** The retired runtime's detector alerts, so a reload neither resolves nor re-fires them. */
+  readonly detectorAlerts?: readonly Alert[];
 }
 
 /**
@@ -28,7 +31,7 @@ export function createRuntime(config: Config, log: Logger, longLived: LongLived 
   const queueWatch = startQueueWatch(config.paths.procfs, config.sampling.queue_interval);
   const ctx = { config, procfs: config.paths.procfs, sysfs: config.paths.sysfs, queueWatch };
   const collectors = enabledCollectors(config).map((spec) => ({ spec, instance: spec.create(ctx) }));
-  const detector = longLived.history ? createLeakDetector(longLived.history, config) : undefined;
+  const detector = longLived.history ? createLeakDetector(longLived.history, config, longLived.detectorAlerts) : undefined;
   const stages = [...(detector ? [detector] : []), ...extraStages];
   const sampler = createSampler({
     collectors,

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import { createDelivery } from '../alerts/delivery.js';
+import { createDelivery, deliveryMetricsStage } from '../alerts/delivery.js';
 import type { Override } from '../cli/args.js';
 import { resolveConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -15,7 +15,6 @@ import { createAgentHistory, createRuntime, type Runtime } from '../runtime.js';
 export async function run(config: Config, log: Logger, configFile: string | undefined, overrides: readonly Override[]): Promise<number> {
   // History outlives reloads (a SIGHUP must not forget the last hour); its size is fixed at start.
   const history = createAgentHistory(config);
-  let runtime: Runtime = createRuntime(config, log, { history });
   // Delivery keeps its queues across reloads; its receivers are fixed at start.
   const delivery = createDelivery(
     {
@@ -28,7 +27,14 @@ export async function run(config: Config, log: Logger, configFile: string | unde
     },
     log,
   );
-  const deliverAfterEachSample = (r: Runtime) => r.sampler.onSample((sample) => delivery.offer(r.detector?.alerts() ?? [], sample.timestamp));
+  const stages = [deliveryMetricsStage(delivery)];
+  let runtime: Runtime = createRuntime(config, log, { history }, stages);
+  const deliverAfterEachSample = (r: Runtime) =>
+    r.sampler.onSample((sample) => {
+      // The detector stage recorded what the collectors read; this adds what stages and health derived.
+      history.record(sample);
+      delivery.offer('detector', r.detector?.alerts() ?? [], sample.timestamp);
+    });
   deliverAfterEachSample(runtime);
   runtime.sampler.start();
 
@@ -62,7 +68,7 @@ export async function run(config: Config, log: Logger, configFile: string | unde
       log.warn('web.listen_address and web.telemetry_path take effect only after a restart');
     }
     const previous = runtime;
-    runtime = createRuntime({ ...next, web: previous.config.web, history: previous.config.history }, log, { history });
+    runtime = createRuntime({ ...next, web: previous.config.web, history: previous.config.history }, log, { history, detectorAlerts: previous.detector?.alerts() }, stages);
     previous.stop();
     deliverAfterEachSample(runtime);
     runtime.sampler.start();

@@ -6,6 +6,7 @@ import { valueOf, type Labels, type Sample, type Sink } from '../metrics/sample.
 import { topBy } from '../process/groups.js';
 import { processKey } from '../process/table.js';
 import type { Stage } from '../sampler/sampler.js';
+import { formatBytes } from '../text/bytes.js';
 import { assessTrend, type TrendOptions, type TrendResult } from './trend.js';
 
 type Unit = 'bytes' | 'count';

@@ -10,66 +10,86 @@ export interface HistoryOptions {
   readonly bucketSeconds: number;
   /** How long downsampled buckets are kept, in seconds. */
   readonly retentionSeconds: number;
-  /** Most series kept; a new series past this is dropped and counted. */
+  /** Most series kept; a new series past this is refused and counted. */
   readonly maxSeries: number;
   /** Families kept: a series is kept when its name starts with one of these. */
   readonly families: readonly string[];
 }
 
 export interface History extends SeriesSource {
-  /** Records every watched series of a sample. */
+  /**
+   * Records every watched series of a sample. Recording the same sample again (or a later, fuller
+   * view of it) overwrites its points instead of adding new ones.
+   */
   record(sample: Sample): void;
   /** Records one point of an internal series (per-process rings) that is not an exported family. */
   recordPoint(name: string, labels: Readonly<Record<string, string>>, t: number, v: number): void;
+  /**
+   * Like `select`, but beyond the raw span each downsampled bucket gives its minimum rather than its
+   * last value: the floor a leak test needs (a sawtooth's last values are as likely peaks as troughs).
+   */
+  selectFloors(name: string, startMs: number, endMs: number): StoredSeries[];
   /** Series held now, series refused because the cap was reached (since start), and bytes held. */
   stats(): { series: number; dropped: number; bytes: number };
 }
 
-/** A fixed-size circular buffer of (time, value) in typed arrays: 16 bytes a point, allocated once. */
+/** Bytes one series holds: a raw point is time and value, a bucket is time, min, max and last (all float64). */
+export function bytesPerSeries(opts: Pick<HistoryOptions, 'rawSeconds' | 'sampleSeconds' | 'bucketSeconds' | 'retentionSeconds'>): number {
+  const { raw, buckets } = capacities(opts);
+  return raw * 16 + buckets * 32;
+}
+
+function capacities(opts: Pick<HistoryOptions, 'rawSeconds' | 'sampleSeconds' | 'bucketSeconds' | 'retentionSeconds'>) {
+  return {
+    raw: Math.ceil(opts.rawSeconds / opts.sampleSeconds) + 1,
+    buckets: Math.ceil(opts.retentionSeconds / opts.bucketSeconds) + 1,
+  };
+}
+
+/** A circular index over fixed-size typed arrays allocated once. */
 interface Ring {
-  readonly t: Float64Array;
-  readonly v: Float64Array;
+  readonly capacity: number;
   start: number;
   length: number;
 }
 
-const ring = (capacity: number): Ring => ({ t: new Float64Array(capacity), v: new Float64Array(capacity), start: 0, length: 0 });
-
-function push(r: Ring, t: number, v: number): void {
-  const capacity = r.t.length;
-  const at = (r.start + r.length) % capacity;
-  r.t[at] = t;
-  r.v[at] = v;
-  if (r.length < capacity) r.length++;
-  else r.start = (r.start + 1) % capacity;
+/** The slot a new element goes to; advances the ring, overwriting the oldest when full. */
+function advance(r: Ring): number {
+  const at = (r.start + r.length) % r.capacity;
+  if (r.length < r.capacity) r.length++;
+  else r.start = (r.start + 1) % r.capacity;
+  return at;
 }
 
-function* points(r: Ring): Generator<Point> {
-  for (let i = 0; i < r.length; i++) {
-    const at = (r.start + i) % r.t.length;
-    yield { t: r.t[at]!, v: r.v[at]! };
-  }
-}
+const slot = (r: Ring, i: number): number => (r.start + i) % r.capacity;
 
 interface Entry {
   readonly name: string;
   readonly labels: Readonly<Record<string, string>>;
   readonly raw: Ring;
-  /** One point per bucket: the bucket's last value at its last time, so counters stay counters. */
+  readonly rawT: Float64Array;
+  readonly rawV: Float64Array;
   readonly buckets: Ring;
+  /** Time of a bucket's last point; its value is the bucket's last value, so counters stay counters. */
+  readonly bucketT: Float64Array;
+  readonly bucketLast: Float64Array;
+  readonly bucketMin: Float64Array;
+  readonly bucketMax: Float64Array;
+  /** End (exclusive) of the newest bucket. */
   bucketEnd: number;
   lastSeen: number;
 }
 
 /**
  * The agent's local memory of what it sampled: per series, a raw ring for the last `rawSeconds` and
- * a ring of downsampled buckets for `retentionSeconds`. Memory is fixed per series and capped by
- * `maxSeries`; series unseen for the whole raw span are forgotten.
+ * a ring of downsampled buckets (min, max, last) for `retentionSeconds`. Memory is fixed per series
+ * and capped by `maxSeries`; series unseen for the whole raw span are forgotten.
  */
 export function createHistory(opts: HistoryOptions): History {
-  const rawCapacity = Math.ceil(opts.rawSeconds / opts.sampleSeconds) + 1;
-  const bucketCapacity = Math.ceil(opts.retentionSeconds / opts.bucketSeconds) + 1;
+  const cap = capacities(opts);
+  const perSeries = bytesPerSeries(opts);
   const bucketMs = opts.bucketSeconds * 1000;
+  const forgetMs = opts.rawSeconds * 1000;
   const entries = new Map<string, Entry>();
   const byName = new Map<string, Set<Entry>>();
   let dropped = 0;
@@ -81,41 +101,107 @@ export function createHistory(opts: HistoryOptions): History {
     return key;
   };
 
+  const create = (name: string, labels: Readonly<Record<string, string>>): Entry => ({
+    name,
+    labels: { ...labels },
+    raw: { capacity: cap.raw, start: 0, length: 0 },
+    rawT: new Float64Array(cap.raw),
+    rawV: new Float64Array(cap.raw),
+    buckets: { capacity: cap.buckets, start: 0, length: 0 },
+    bucketT: new Float64Array(cap.buckets),
+    bucketLast: new Float64Array(cap.buckets),
+    bucketMin: new Float64Array(cap.buckets),
+    bucketMax: new Float64Array(cap.buckets),
+    bucketEnd: -Infinity,
+    lastSeen: -Infinity,
+  });
+
   const write = (name: string, labels: Readonly<Record<string, string>>, t: number, v: number): void => {
     const key = keyOf(name, labels);
-    let entry = entries.get(key);
-    if (!entry) {
+    let e = entries.get(key);
+    if (!e) {
       if (entries.size >= opts.maxSeries) {
         dropped++;
         return;
       }
-      entry = { name, labels, raw: ring(rawCapacity), buckets: ring(bucketCapacity), bucketEnd: 0, lastSeen: t };
-      entries.set(key, entry);
+      e = create(name, labels);
+      entries.set(key, e);
       let set = byName.get(name);
       if (!set) byName.set(name, (set = new Set()));
-      set.add(entry);
+      set.add(e);
     }
-    push(entry.raw, t, v);
-    entry.lastSeen = t;
-    if (t >= entry.bucketEnd) {
-      push(entry.buckets, t, v);
-      entry.bucketEnd = Math.floor(t / bucketMs) * bucketMs + bucketMs;
+    // A clock stepping back would break time order; such points wait until time catches up.
+    if (t < e.lastSeen) return;
+    const newestBucket = e.buckets.length > 0 ? slot(e.buckets, e.buckets.length - 1) : -1;
+    if (t === e.lastSeen) {
+      e.rawV[slot(e.raw, e.raw.length - 1)] = v;
+      e.bucketLast[newestBucket] = v;
+      // Min and max keep the overwritten value too: a re-recorded sample carries the same readings.
+      e.bucketMin[newestBucket] = Math.min(e.bucketMin[newestBucket]!, v);
+      e.bucketMax[newestBucket] = Math.max(e.bucketMax[newestBucket]!, v);
+      return;
+    }
+    const at = advance(e.raw);
+    e.rawT[at] = t;
+    e.rawV[at] = v;
+    e.lastSeen = t;
+    if (t >= e.bucketEnd) {
+      const b = advance(e.buckets);
+      e.bucketT[b] = t;
+      e.bucketLast[b] = v;
+      e.bucketMin[b] = v;
+      e.bucketMax[b] = v;
+      e.bucketEnd = Math.floor(t / bucketMs) * bucketMs + bucketMs;
     } else {
-      const last = (entry.buckets.start + entry.buckets.length - 1) % entry.buckets.t.length;
-      entry.buckets.t[last] = t;
-      entry.buckets.v[last] = v;
+      e.bucketT[newestBucket] = t;
+      e.bucketLast[newestBucket] = v;
+      if (v < e.bucketMin[newestBucket]!) e.bucketMin[newestBucket] = v;
+      if (v > e.bucketMax[newestBucket]!) e.bucketMax[newestBucket] = v;
     }
   };
 
   const sweep = (now: number): void => {
-    if (now - lastSweep < opts.rawSeconds * 1000) return;
+    // Often enough that a churn of short-lived series frees its slots well before the cap bites.
+    if (now - lastSweep < Math.min(forgetMs, 60_000)) return;
     lastSweep = now;
     for (const [key, e] of entries) {
-      if (now - e.lastSeen > opts.rawSeconds * 1000) {
+      if (now - e.lastSeen > forgetMs) {
         entries.delete(key);
-        byName.get(e.name)?.delete(e);
+        const set = byName.get(e.name)!;
+        set.delete(e);
+        if (set.size === 0) byName.delete(e.name);
       }
     }
+  };
+
+  const read = (e: Entry, startMs: number, endMs: number, older: Float64Array): Point[] => {
+    const out: Point[] = [];
+    const rawStart = e.raw.length > 0 ? e.rawT[slot(e.raw, 0)]! : Infinity;
+    if (startMs < rawStart) {
+      // Before the raw ring reaches: one point per bucket.
+      for (let i = 0; i < e.buckets.length; i++) {
+        const at = slot(e.buckets, i);
+        const t = e.bucketT[at]!;
+        if (t >= rawStart || t > endMs) break;
+        if (t >= startMs) out.push({ t, v: older[at]! });
+      }
+    }
+    for (let i = 0; i < e.raw.length; i++) {
+      const at = slot(e.raw, i);
+      const t = e.rawT[at]!;
+      if (t > endMs) break;
+      if (t >= startMs) out.push({ t, v: e.rawV[at]! });
+    }
+    return out;
+  };
+
+  const selectWith = (name: string, startMs: number, endMs: number, kind: 'last' | 'min'): StoredSeries[] => {
+    const out: StoredSeries[] = [];
+    for (const e of byName.get(name) ?? []) {
+      const points = read(e, startMs, endMs, kind === 'min' ? e.bucketMin : e.bucketLast);
+      if (points.length > 0) out.push({ name, labels: e.labels, points });
+    }
+    return out;
   };
 
   return {
@@ -127,21 +213,8 @@ export function createHistory(opts: HistoryOptions): History {
       sweep(sample.timestamp);
     },
     recordPoint: write,
-    select(name, startMs, endMs) {
-      const out: StoredSeries[] = [];
-      for (const e of byName.get(name) ?? []) {
-        const raw = [...points(e.raw)];
-        const rawStart = raw[0]?.t ?? Infinity;
-        // Older than the raw ring reaches: downsampled buckets; within it: every raw point.
-        const older = startMs < rawStart ? [...points(e.buckets)].filter((p) => p.t >= startMs && p.t < rawStart && p.t <= endMs) : [];
-        const recent = raw.filter((p) => p.t >= startMs && p.t <= endMs);
-        const pts = [...older, ...recent];
-        if (pts.length > 0) out.push({ name, labels: e.labels, points: pts });
-      }
-      return out;
-    },
-    stats() {
-      return { series: entries.size, dropped, bytes: entries.size * 16 * (rawCapacity + bucketCapacity) };
-    },
+    select: (name, startMs, endMs) => selectWith(name, startMs, endMs, 'last'),
+    selectFloors: (name, startMs, endMs) => selectWith(name, startMs, endMs, 'min'),
+    stats: () => ({ series: entries.size, dropped, bytes: entries.size * perSeries }),
   };
 }

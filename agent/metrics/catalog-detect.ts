@@ -21,11 +21,15 @@ export const detectCatalog = {
   },
   contention_seconds_to_exhaustion: {
     type: 'gauge', labels: ['resource'],
-    help: 'Seconds until a limited resource runs out at its current growth rate; absent when it is not growing.',
+    help: 'Seconds until a limited resource (commit where enforced, available memory, kernel tables, pools with a limit) runs out at its steady growth rate; absent when it is not growing.',
   },
   contention_history_series: {
     type: 'gauge', labels: [],
     help: 'Series held in the agent\'s local history.',
+  },
+  contention_history_bytes: {
+    type: 'gauge', labels: [],
+    help: 'Bytes of typed arrays the local history holds (fixed per series, allocated when a series is first seen).',
   },
   contention_history_series_dropped_total: {
     type: 'counter', labels: [],

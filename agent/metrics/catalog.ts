@@ -8,12 +8,14 @@ export interface FamilyDef {
   readonly labels: readonly string[];
 }
 
+import { deliveryCatalog } from './catalog-delivery.js';
 import { detectCatalog } from './catalog-detect.js';
 import { processCatalog } from './catalog-processes.js';
 
 export const catalog = {
   ...processCatalog,
   ...detectCatalog,
+  ...deliveryCatalog,
   // Agent health
   contention_collector_success: {
     type: 'gauge', labels: ['collector'],
