@@ -1,0 +1,80 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CLI, startAgent, waitFor, writeConfig } from '../helpers/agent.js';
+import { killAllChildren, SCRIPTS, startChild } from '../helpers/children.js';
+import { promQuery, startPrometheus } from '../helpers/servers.js';
+import { noise, pdhCsv } from '../analyze/pdh-log.js';
+
+const write = (name: string, text: string) => {
+  const file = join(mkdtempSync(join(tmpdir(), 'ca-analyze-')), name);
+  writeFileSync(file, text);
+  return file;
+};
+const analyze = (...args: string[]) => spawnSync(process.execPath, [CLI, 'analyze', ...args], { encoding: 'utf8' });
+const MiB = 2 ** 20;
+
+describe('contention-agent analyze', () => {
+  it('exits 1 with findings, and --json gives counter (the exact header), instance, finding, severity, evidence, message', () => {
+    const n = noise(1);
+    const file = write('leak.csv', pdhCsv({
+      rows: 480,
+      columns: [
+        { path: '\\Process(w3wp#1)\\Private Bytes', value: (i) => 300 * MiB + i * 0.5 * MiB + MiB * n(i) },
+        { path: '\\Memory\\Free System Page Table Entries', value: () => 200_000 },
+      ],
+    }));
+    const text = analyze(file);
+    expect(text.status).toBe(1);
+    expect(text.stdout).toMatch(/^.*: 1 finding, worst first/);
+    expect(text.stdout).toMatch(/Examined and judged healthy:\n.*Free System Page Table Entries/);
+    const json = analyze(file, '--json');
+    expect(json.status).toBe(1);
+    const [finding] = JSON.parse(json.stdout) as Array<Record<string, unknown>>;
+    expect(Object.keys(finding!).sort()).toEqual(['counter', 'evidence', 'finding', 'instance', 'message', 'severity']);
+    expect(finding).toMatchObject({ counter: '\\\\WEB01\\Process(w3wp#1)\\Private Bytes', instance: 'w3wp#1', finding: 'leak' });
+  });
+
+  it('exits 0 when nothing is wrong', () => {
+    const file = write('ok.csv', pdhCsv({ rows: 100, columns: [{ path: '\\Memory\\Available Bytes', value: () => 4000 * MiB }] }));
+    const out = analyze(file);
+    expect(out.status).toBe(0);
+    expect(out.stdout).toMatch(/no leak, exhaustion or saturation found/);
+  });
+
+  it('exits 2 naming the line for bad input, and for a missing file', () => {
+    const ragged = write('bad.csv', '"(PDH-CSV 4.0) (UTC)(0)","\\\\H\\Memory\\Committed Bytes"\n"01/01/2026 00:00:00.000","1","2"\n');
+    const out = analyze(ragged);
+    expect(out.status).toBe(2);
+    expect(out.stderr).toMatch(/bad\.csv:2: ragged row/);
+    expect(analyze('/nonexistent/log.csv').status).toBe(2);
+    const noMeaning = write('other.csv', '"(PDH-CSV 4.0) (UTC)(0)","\\\\H\\Network Interface(x)\\Bytes Total/sec"\n"01/01/2026 00:00:00.000","1"\n');
+    expect(analyze(noMeaning).stderr).toMatch(/none of its 1 counters/);
+  });
+
+  it('finds the leaking child in a query_range export from a real Prometheus scraping a real agent', async () => {
+    const leaker = await startChild(SCRIPTS.leak(1, 100));
+    const agent = await startAgent([`--config.file=${writeConfig(`sampling: { interval: 500ms, queue_interval: 500ms }\ncriteria:\n  - name: leaky\n    include: [{ cmdline: "${leaker.token}" }]\n`)}`]);
+    const prometheus = await startPrometheus({ targets: [`127.0.0.1:${agent.port}`] });
+    try {
+      const start = Date.now() / 1000;
+      await waitFor(async () => (await promQuery(prometheus.url, 'count_over_time(contention_process_group_private_bytes{group="leaky"}[2m])')).some((r) => Number(r.value[1]) >= 30), 60_000, '30 scrapes of the leaking group');
+      const end = Date.now() / 1000;
+      const query = 'contention_process_group_private_bytes';
+      const res = await fetch(`${prometheus.url}/api/v1/query_range?query=${encodeURIComponent(query)}&start=${start}&end=${end}&step=1`);
+      const file = write('export.json', await res.text());
+      const out = analyze(file, '--json');
+      expect(out.status, out.stderr).toBe(1);
+      const findings = JSON.parse(out.stdout) as Array<{ counter: string; finding: string }>;
+      expect(findings.filter((f) => f.finding === 'leak').map((f) => f.counter)).toEqual([
+        expect.stringMatching(/^contention_process_group_private_bytes\{group="leaky",instance="127\.0\.0\.1:\d+",job="contention-agent"\}$/),
+      ]);
+    } finally {
+      await prometheus.stop();
+      await agent.stop();
+      killAllChildren();
+    }
+  });
+});
