@@ -1,7 +1,6 @@
 import type { Alert } from '../alerts/alert.js';
 import type { Config } from '../config/schema.js';
 import type { History } from '../history/history.js';
-import type { Point } from '../history/source.js';
 import { valueOf, type Labels, type Sample, type Sink } from '../metrics/sample.js';
 import { topBy } from '../process/groups.js';
 import { processKey } from '../process/table.js';
@@ -20,7 +19,9 @@ export interface Subject {
   readonly unit: Unit;
   /** Labels an alert about it carries besides the subject (group, process name and pid). */
   readonly alertLabels: Labels;
-  readonly points: readonly Point[];
+  /** Times (Unix ms) and values of its recent history, in time order. */
+  readonly t: ArrayLike<number>;
+  readonly v: ArrayLike<number>;
 }
 
 export interface Judged extends Subject {
@@ -102,31 +103,33 @@ export function createLeakDetector(history: History, config: Config, carried: re
     const out: Subject[] = [];
     for (const w of WATCHED) {
       for (const s of history.selectFloors(w.name, from, now)) {
-        out.push({ kind: w.kind, subject: w.subject(s.labels), resource: w.resource, unit: w.unit, alertLabels: w.alertLabels(s.labels), points: s.points });
+        out.push({ kind: w.kind, subject: w.subject(s.labels), resource: w.resource, unit: w.unit, alertLabels: w.alertLabels(s.labels), t: s.t, v: s.v });
       }
     }
     // Kernel tables leak as entries in use: size minus free.
     const sizes = new Map((history.select('contention_kernel_table_size_entries', now, now)).map((s) => [s.labels.table, s.points[0]!.v]));
+    // Free entries' floor is in-use's peak: take last values here, not floors.
     for (const s of history.select('contention_kernel_table_free_entries', from, now)) {
       const size = sizes.get(s.labels.table);
       if (size === undefined) continue;
       out.push({
         kind: 'host', subject: `table ${s.labels.table}`, resource: 'table_entries', unit: 'count', alertLabels: { table: s.labels.table ?? '' },
-        points: s.points.map((p) => ({ t: p.t, v: size - p.v })),
+        t: s.points.map((p) => p.t), v: s.points.map((p) => size - p.v),
       });
     }
-    // Only subjects present now, with enough history behind them.
-    return out.filter((s) => s.points.length > 1 && s.points[s.points.length - 1]!.t === now && (now - s.points[0]!.t) / 1000 >= d.min_window);
+    return out.filter((s) => judgeable(s.t, now));
   };
 
-  const judge = (now: number): Judged[] =>
-    subjects(now).map((s) => ({ ...s, trend: assessTrend(s.points.map((p) => p.t), s.points.map((p) => p.v), trendOptions) }));
+  /** Present now, with enough history behind it. */
+  const judgeable = (t: ArrayLike<number>, now: number): boolean => t.length > 1 && t[t.length - 1] === now && (now - t[0]!) / 1000 >= d.min_window;
+
+  const judge = (now: number): Judged[] => subjects(now).map((s) => ({ ...s, trend: assessTrend(s.t, s.v, trendOptions) }));
 
   /** Steady growth rate of a series (per second), or undefined when it does not grow with confidence. */
   const growth = (name: string, match: Labels, now: number, negate = false): number | undefined => {
-    const series = history.select(name, now - d.window * 1000, now).find((s) => Object.entries(match).every(([k, v]) => s.labels[k] === v));
-    if (!series || series.points.length < 2 || (now - series.points[0]!.t) / 1000 < d.min_window) return undefined;
-    const trend = assessTrend(series.points.map((p) => p.t), series.points.map((p) => (negate ? -p.v : p.v)), { ...trendOptions, minDailyGrowth: 0 });
+    const series = history.selectFloors(name, now - d.window * 1000, now).find((s) => Object.entries(match).every(([k, v]) => s.labels[k] === v));
+    if (!series || !judgeable(series.t, now)) return undefined;
+    const trend = assessTrend(series.t, negate ? series.v.map((x) => -x) : series.v, { ...trendOptions, minDailyGrowth: 0 });
     return trend.confidence >= d.min_confidence && trend.slopePerSecond > 0 ? trend.slopePerSecond : undefined;
   };
 

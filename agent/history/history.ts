@@ -27,10 +27,19 @@ export interface History extends SeriesSource {
   /**
    * Like `select`, but beyond the raw span each downsampled bucket gives its minimum rather than its
    * last value: the floor a leak test needs (a sawtooth's last values are as likely peaks as troughs).
+   * Returns typed arrays: the detector reads every watched series each sample, and a point object per
+   * reading made most of its cost garbage.
    */
-  selectFloors(name: string, startMs: number, endMs: number): StoredSeries[];
+  selectFloors(name: string, startMs: number, endMs: number): ArraySeries[];
   /** Series held now, series refused because the cap was reached (since start), and bytes held. */
   stats(): { series: number; dropped: number; bytes: number };
+}
+
+export interface ArraySeries {
+  readonly labels: Readonly<Record<string, string>>;
+  /** Unix ms, in time order. */
+  readonly t: Float64Array;
+  readonly v: Float64Array;
 }
 
 /** Bytes one series holds: a raw point is time and value, a bucket is time, min, max and last (all float64). */
@@ -174,32 +183,49 @@ export function createHistory(opts: HistoryOptions): History {
     }
   };
 
-  const read = (e: Entry, startMs: number, endMs: number, older: Float64Array): Point[] => {
-    const out: Point[] = [];
+  /** Calls `emit` for each point in range, in time order: buckets (`older`) before the raw ring reaches, then raw points. */
+  const read = (e: Entry, startMs: number, endMs: number, older: Float64Array, emit: (t: number, v: number) => void): void => {
     const rawStart = e.raw.length > 0 ? e.rawT[slot(e.raw, 0)]! : Infinity;
     if (startMs < rawStart) {
-      // Before the raw ring reaches: one point per bucket.
       for (let i = 0; i < e.buckets.length; i++) {
         const at = slot(e.buckets, i);
         const t = e.bucketT[at]!;
         if (t >= rawStart || t > endMs) break;
-        if (t >= startMs) out.push({ t, v: older[at]! });
+        if (t >= startMs) emit(t, older[at]!);
       }
     }
     for (let i = 0; i < e.raw.length; i++) {
       const at = slot(e.raw, i);
       const t = e.rawT[at]!;
       if (t > endMs) break;
-      if (t >= startMs) out.push({ t, v: e.rawV[at]! });
+      if (t >= startMs) emit(t, e.rawV[at]!);
+    }
+  };
+
+  const select = (name: string, startMs: number, endMs: number): StoredSeries[] => {
+    const out: StoredSeries[] = [];
+    for (const e of byName.get(name) ?? []) {
+      const points: Point[] = [];
+      read(e, startMs, endMs, e.bucketLast, (t, v) => points.push({ t, v }));
+      if (points.length > 0) out.push({ name, labels: e.labels, points });
     }
     return out;
   };
 
-  const selectWith = (name: string, startMs: number, endMs: number, kind: 'last' | 'min'): StoredSeries[] => {
-    const out: StoredSeries[] = [];
+  const selectFloors = (name: string, startMs: number, endMs: number): ArraySeries[] => {
+    const out: ArraySeries[] = [];
     for (const e of byName.get(name) ?? []) {
-      const points = read(e, startMs, endMs, kind === 'min' ? e.bucketMin : e.bucketLast);
-      if (points.length > 0) out.push({ name, labels: e.labels, points });
+      let n = 0;
+      read(e, startMs, endMs, e.bucketMin, () => n++);
+      if (n === 0) continue;
+      const t = new Float64Array(n);
+      const v = new Float64Array(n);
+      let i = 0;
+      read(e, startMs, endMs, e.bucketMin, (pt, pv) => {
+        t[i] = pt;
+        v[i++] = pv;
+      });
+      out.push({ labels: e.labels, t, v });
     }
     return out;
   };
@@ -213,8 +239,8 @@ export function createHistory(opts: HistoryOptions): History {
       sweep(sample.timestamp);
     },
     recordPoint: write,
-    select: (name, startMs, endMs) => selectWith(name, startMs, endMs, 'last'),
-    selectFloors: (name, startMs, endMs) => selectWith(name, startMs, endMs, 'min'),
+    select,
+    selectFloors,
     stats: () => ({ series: entries.size, dropped, bytes: entries.size * perSeries }),
   };
 }

@@ -38,7 +38,8 @@ describe('history', () => {
     fill(h, 300, (i) => (i % 6) * 10 + 100);
     const now = T0 + 295_000;
     const [last] = h.select('contention_x', now - 300_000, now);
-    const [floor] = h.selectFloors('contention_x', now - 300_000, now);
+    const [floors] = h.selectFloors('contention_x', now - 300_000, now);
+    const floor = { points: Array.from(floors!.t, (t, i) => ({ t, v: floors!.v[i]! })) };
     const rawStart = now - 60_000;
     const oldLast = last!.points.filter((p) => p.t < rawStart);
     const oldFloor = floor!.points.filter((p) => p.t < rawStart);
