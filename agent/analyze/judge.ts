@@ -34,7 +34,7 @@ export type TrendTest = (timesMs: ArrayLike<number>, values: ArrayLike<number>) 
 
 export interface JudgeOptions {
   readonly trend: TrendTest;
-  /** CPUs of the host the log came from, when the log does not tell. */
+  /** CPUs of the host the log came from (from the command line or the log's Processor instances). */
   readonly cpus?: number;
 }
 
@@ -187,11 +187,9 @@ function timeBelow(track: Track, threshold: number): number {
   return total;
 }
 
+/** The CPU count an export of the agent's own metrics carries. */
 function countCpus(tracks: readonly Track[]): number | undefined {
-  const cpus = tracks.find((t) => t.metric === 'contention_cpus');
-  if (cpus) return lastNumber(cpus);
-  const perCpu = new Set(tracks.filter((t) => t.metric === 'contention_cpu_utilization_ratio' && /^\d+$/.test(t.labels.cpu ?? '')).map((t) => t.labels.cpu));
-  return perCpu.size > 0 ? perCpu.size : undefined;
+  return lastNumber(tracks.find((t) => t.metric === 'contention_cpus'));
 }
 
 function lastNumber(track: Track | undefined): number | undefined {

@@ -18,7 +18,7 @@ export async function analyze(file: string | undefined, opts: { json: boolean; c
     process.stderr.write('analyze needs a FILE (a PerfMon CSV or a Prometheus query_range JSON)\n');
     return 2;
   }
-  let loaded: { tracks: Track[]; ignored: string[] };
+  let loaded: { tracks: Track[]; ignored: string[]; cpus?: number };
   try {
     loaded = (await looksLikeJson(file)) ? prometheusTracks(await readQueryRange(file)) : pdhTracks(await readPdhCsv(file));
   } catch (err) {
@@ -37,7 +37,7 @@ export async function analyze(file: string | undefined, opts: { json: boolean; c
     process.stderr.write(`${file}: none of its ${loaded.ignored.length} counters means anything the agent judges\n`);
     return 2;
   }
-  const { findings, healthy } = judgeLog(loaded.tracks, { trend: assessTrend, cpus: opts.cpus });
+  const { findings, healthy } = judgeLog(loaded.tracks, { trend: assessTrend, cpus: opts.cpus ?? loaded.cpus });
   if (opts.json) {
     process.stdout.write(`${JSON.stringify(findings, null, 2)}\n`);
   } else {

@@ -14,8 +14,8 @@ const ROWS_4H = 4 * 240; // four hours at 15 s
 async function judge(columns: Column[], rows = ROWS_4H, cpus?: number) {
   const file = join(mkdtempSync(join(tmpdir(), 'ca-judge-')), 'log.csv');
   writeFileSync(file, pdhCsv({ rows, columns }));
-  const { tracks, ignored } = pdhTracks(await readPdhCsv(file));
-  return { ...judgeLog(tracks, { trend: assessTrend, cpus }), ignored };
+  const { tracks, ignored, cpus: logged } = pdhTracks(await readPdhCsv(file));
+  return { ...judgeLog(tracks, { trend: assessTrend, cpus: cpus ?? logged }), ignored };
 }
 
 const flat = (level: number, seed: number, amplitude = 0.01): Column['value'] => {
