@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, startAgent, waitFor, writeConfig, type RunningAgent } from '../helpers/agent.js';
+import { parseExposition, ROOT, startAgent, waitFor, writeConfig, type RunningAgent } from '../helpers/agent.js';
 import { killAllChildren, SCRIPTS, startChild, type Child } from '../helpers/children.js';
 import { startAlertmanager, startPrometheus, type RunningServer } from '../helpers/servers.js';
 
@@ -29,7 +29,8 @@ criteria:
     include: [{ cmdline: "${leaker.token}" }]
 alerting:
   alertmanagers: ["${alertmanager.url}"]
-  resend_interval: 2s
+  # long, so the alert can only leave Alertmanager early through the agent's resolution (endsAt)
+  resend_interval: 1m
 `)}`,
     ]);
     // The shipped rules, with every `for` cut to zero so a test need not wait 15 minutes.
@@ -60,9 +61,24 @@ alerting:
       );
       return found !== undefined;
     }, 45_000, 'the detector\'s LeakSuspected alert for the child');
-    expect(found!.labels).toMatchObject({ severity: 'warning', subject_kind: 'process', resource: 'private_bytes' });
+    expect(found!.labels).toMatchObject({ severity: 'warning', subject_kind: 'process', resource: 'private_bytes', process: 'node', pid: String(leaker.pid), group: 'leaky' });
     expect(found!.annotations.summary).toMatch(/leaks private_bytes: \+\d/);
     expect(found!.status.state).toBe('active');
+    // the log always hears it too, and the agent exports what it judged and what it delivered
+    expect(agent.logs()).toMatch(new RegExp(`msg="alert firing" alertname=LeakSuspected .*summary="process node\\[${leaker.pid}\\] leaks private_bytes`));
+    let metrics = parseExposition('');
+    const value = (name: string, labels: Record<string, string>) =>
+      metrics.find((m) => m.name === name && Object.entries(labels).every(([k, v]) => m.labels[k] === v))?.value;
+    const receiver = { receiver: `alertmanager ${new URL(alertmanager.url).host}` };
+    // delivery counters are exported with the sample after the one whose alerts they sent
+    await waitFor(async () => {
+      metrics = parseExposition(await (await fetch(`${agent.url}/metrics`)).text());
+      return (value('contention_alert_batches_sent_total', receiver) ?? 0) >= 1;
+    }, 10_000, 'the delivery counter');
+    expect(value('contention_alert_batches_dropped_total', receiver)).toBe(0);
+    const subject = { subject_kind: 'process', subject: `node[${leaker.pid}]`, resource: 'private_bytes' };
+    expect(value('contention_leak_suspected', subject)).toBe(1);
+    expect(value('contention_growth_bytes_per_second', subject)).toBeGreaterThan(0);
   });
 
   it('Prometheus, evaluating the shipped rules on the scraped agent, fires into the same Alertmanager', async () => {
@@ -81,5 +97,6 @@ alerting:
       const mine = (await alerts()).filter((a) => a.labels.source === 'detector' && a.labels.subject === `node[${leaker.pid}]`);
       return mine.length === 0;
     }, 45_000, 'the detector alert to resolve');
+    expect(agent.logs()).toMatch(new RegExp(`msg="alert resolved" alertname=LeakSuspected .*summary="process node\\[${leaker.pid}\\]`));
   });
 });
