@@ -1,25 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAgent, waitFor, writeConfig, type RunningAgent } from '../helpers/agent.js';
 import { promQuery, startPrometheus, type RunningServer } from '../helpers/servers.js';
+import { PINNED_HOST_METRICS } from '../helpers/pinned.js';
 
-const PINNED = [
-  'contention_kernel_table_free_entries{table="file_handles"}',
-  'contention_kernel_table_size_entries{table="pids"}',
-  'contention_kernel_pool_bytes{pool="slab_unreclaimable"}',
-  'contention_kernel_pool_limit_bytes',
-  'contention_memory_commit_bytes',
-  'contention_memory_commit_limit_bytes',
-  'contention_memory_available_bytes',
-  'contention_cpu_queue_length',
-  'contention_cpu_queue_length_peak',
-  'contention_cpus',
-  'contention_cpu_blocked_tasks',
-  'contention_disk_queue_length',
-  'contention_disk_queue_weighted_seconds_total',
-  'contention_pressure_stalled_seconds_total{resource="memory",scope="some"}',
-  'contention_host_info',
-  'contention_collector_success',
-];
+// Every pinned family, with a label selector where one series should be checked specifically.
+const PINNED = PINNED_HOST_METRICS.map(
+  (name) =>
+    ({
+      contention_kernel_table_free_entries: 'contention_kernel_table_free_entries{table="file_handles"}',
+      contention_kernel_pool_bytes: 'contention_kernel_pool_bytes{pool="slab_unreclaimable"}',
+      contention_pressure_stalled_seconds_total: 'contention_pressure_stalled_seconds_total{resource="memory",scope="some"}',
+    })[name] ?? name,
+);
 
 describe('a real Prometheus scraping the agent', () => {
   let agent: RunningAgent;

@@ -5,28 +5,10 @@ import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseExposition, startAgent, waitFor, writeConfig, type RunningAgent } from '../helpers/agent.js';
+import { PINNED_HOST_METRICS } from '../helpers/pinned.js';
 import { requireTool } from '../helpers/tools.js';
 
-const PINNED = [
-  'contention_kernel_table_free_entries',
-  'contention_kernel_table_size_entries',
-  'contention_kernel_pool_bytes',
-  'contention_kernel_pool_limit_bytes',
-  'contention_memory_commit_bytes',
-  'contention_memory_commit_limit_bytes',
-  'contention_memory_available_bytes',
-  'contention_cpu_queue_length',
-  'contention_cpu_queue_length_peak',
-  'contention_cpus',
-  'contention_cpu_blocked_tasks',
-  'contention_disk_queue_length',
-  'contention_disk_queue_weighted_seconds_total',
-  'contention_pressure_stalled_seconds_total',
-  'contention_host_info',
-  'contention_collector_success',
-  'contention_collector_duration_seconds',
-  'contention_last_sample_timestamp_seconds',
-];
+const PINNED = PINNED_HOST_METRICS;
 
 describe('the running agent (built binary, embedded defaults)', () => {
   let agent: RunningAgent;

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { waitFor } from './agent.js';
+import { stopProcess, waitFor } from './agent.js';
 import { requireTool } from './tools.js';
 
 /** A loopback port that was free a moment ago. */
@@ -35,16 +35,7 @@ async function startServer(tool: string, args: (port: number, dir: string) => st
   proc.stdout!.on('data', (c: Buffer) => (output += c.toString()));
   proc.stderr!.on('data', (c: Buffer) => (output += c.toString()));
   const url = `http://127.0.0.1:${port}`;
-  const stop = (): Promise<void> =>
-    new Promise((resolve) => {
-      if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
-      const kill = setTimeout(() => proc.kill('SIGKILL'), 5000);
-      proc.once('exit', () => {
-        clearTimeout(kill);
-        resolve();
-      });
-      proc.kill('SIGTERM');
-    });
+  const stop = (): Promise<void> => stopProcess(proc);
   try {
     await waitFor(async () => {
       if (proc.exitCode !== null) throw new Error(`${tool} exited: ${output}`);
