@@ -6,6 +6,7 @@ import { killAllChildren, SCRIPTS, startChild, type Child } from '../helpers/chi
 import { startAlertmanager, startPrometheus, type RunningServer } from '../helpers/servers.js';
 
 interface AmAlert {
+  startsAt: string;
   labels: Record<string, string>;
   annotations: Record<string, string>;
   status: { state: string };
@@ -89,6 +90,25 @@ alerting:
     }, 45_000, 'the rule-evaluated LeakSuspected alert for the group');
     expect(found!.labels).toMatchObject({ subject_kind: 'process_group', resource: 'private_bytes', severity: 'warning' });
     expect(found!.annotations.runbook_url).toBe('docs/runbooks/LeakSuspected.md');
+  });
+
+  it('a reload keeps the detector\'s alert: neither resolved nor started again', async () => {
+    const mine = async () => (await alerts()).find((a) => a.labels.source === 'detector' && a.labels.subject === `node[${leaker.pid}]`);
+    const before = await mine();
+    expect(before).toBeDefined();
+    agent.proc.kill('SIGHUP');
+    await agent.waitForLog(/msg="config reloaded"/);
+    const reloadedAt = Date.now() / 1000;
+    // a few samples of the new runtime's detector
+    await waitFor(async () => {
+      const last = parseExposition(await (await fetch(`${agent.url}/metrics`)).text()).find((m) => m.name === 'contention_last_sample_timestamp_seconds');
+      return (last?.value ?? 0) > reloadedAt + 2;
+    }, 10_000, 'samples after the reload');
+    const after = await mine();
+    expect(after?.startsAt).toBe(before!.startsAt);
+    expect(after?.status.state).toBe('active');
+    // (with windows this short, other processes warming up come and go as suspects: only the child counts)
+    expect(agent.logs()).not.toMatch(new RegExp(`msg="alert resolved" alertname=LeakSuspected .*summary="process node\\[${leaker.pid}\\]`));
   });
 
   it('resolves the detector\'s alert when the leak stops', async () => {
