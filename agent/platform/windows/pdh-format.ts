@@ -3,7 +3,7 @@
  * counter, on 64-bit Windows. Pure: bytes and status codes in, PdhItems and decisions out. The PDH
  * reader (pdh-query.ts) only makes the calls.
  */
-import type { PdhItem } from './pdh-values.js';
+import { PDH_CSTATUS_INVALID_DATA, PDH_CSTATUS_NO_INSTANCE, type PdhItem } from './pdh-values.js';
 
 export const ERROR_SUCCESS = 0x0;
 /** A buffer was too small; the size needed was written back. */
@@ -41,8 +41,8 @@ const STATUS_NAMES: Readonly<Record<number, string>> = {
   [PDH_CSTATUS_BAD_COUNTERNAME]: 'PDH_CSTATUS_BAD_COUNTERNAME',
   [PDH_INVALID_HANDLE]: 'PDH_INVALID_HANDLE',
   [PDH_INVALID_ARGUMENT]: 'PDH_INVALID_ARGUMENT',
-  0xc0000bba: 'PDH_CSTATUS_INVALID_DATA',
-  0x800007d1: 'PDH_CSTATUS_NO_INSTANCE',
+  [PDH_CSTATUS_INVALID_DATA]: 'PDH_CSTATUS_INVALID_DATA',
+  [PDH_CSTATUS_NO_INSTANCE]: 'PDH_CSTATUS_NO_INSTANCE',
 };
 
 /** A status as an error message can show it: `0xC0000BB9 (PDH_CSTATUS_NO_COUNTER)`. */
@@ -123,6 +123,8 @@ export function arrayStep(status: number, neededBytes: number, maxBytes = 16 * 1
       if (!(neededBytes > 0) || neededBytes > maxBytes) return { kind: 'fail', status };
       return { kind: 'grow', bytes: neededBytes };
     case PDH_INVALID_DATA:
+    // A value's own status before a rate counter's second collection; some calls return it too.
+    case PDH_CSTATUS_INVALID_DATA:
     case PDH_NO_DATA:
       return { kind: 'empty' };
     default:

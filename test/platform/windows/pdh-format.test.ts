@@ -112,6 +112,7 @@ describe('PDH call statuses', () => {
   it('treats no valid data yet as an empty array, not a failure', () => {
     expect(arrayStep(PDH_INVALID_DATA, 0)).toEqual({ kind: 'empty' });
     expect(arrayStep(PDH_NO_DATA, 0)).toEqual({ kind: 'empty' });
+    expect(arrayStep(PDH_CSTATUS_INVALID_DATA, 0)).toEqual({ kind: 'empty' });
   });
 
   it('fails on other statuses and on sizes no counter array has', () => {
