@@ -83,3 +83,23 @@ describe('docs/metrics.md on Windows', () => {
     for (const [metric, source] of windowsColumn) if (/^none/.test(source) && metric.startsWith('contention_')) expect(exported.has(metric), metric).toBe(false);
   });
 });
+
+describe.runIf(process.platform !== 'win32')('the Windows collectors off Windows', () => {
+  it('fail each sample with the reason instead of hanging or exporting nothing silently', async () => {
+    const { startPdhQueueWatch } = await import('../../agent/platform/windows/queue-watch.js');
+    const queueWatch = startPdhQueueWatch(1, () => ({ physicalBytes: 2 ** 30, cpus: 1 }));
+    const ctx = { config: configSchema.parse({}), procfs: '/proc', sysfs: '/sys', queueWatch };
+    const sink = { set: () => undefined, publish: () => undefined };
+    try {
+      for (const spec of Object.values(windowsCollectors)) {
+        if (spec.name === 'host_info') continue; // the os module works everywhere
+        const collector = spec.create(ctx);
+        await expect(Promise.resolve(collector.update(sink)), spec.name).rejects.toThrow(`not available on ${process.platform}`);
+        collector.stop?.();
+      }
+      expect(queueWatch.takeCpuPeak()).toBeUndefined();
+    } finally {
+      queueWatch.stop();
+    }
+  });
+});

@@ -84,3 +84,16 @@ describe('what the Application log records', () => {
     expect(long.text.endsWith('[cut]')).toBe(true);
   });
 });
+
+describe.runIf(process.platform !== 'win32')('the event log off Windows', () => {
+  it('reports once that it cannot write, and never throws to the caller', async () => {
+    const { openEventLog } = await import('../../../agent/platform/windows/event-log.js');
+    const errors: Error[] = [];
+    const log = openEventLog((err) => errors.push(err));
+    log.write({ kind: 'policy', decision: stop });
+    log.write({ kind: 'alert', alert: ptes });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(errors.map((e) => e.message)).toEqual([`the Windows API is not available on ${process.platform}`]);
+    log.close();
+  });
+});
