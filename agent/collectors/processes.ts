@@ -51,7 +51,7 @@ export function processesCollectorOver(openSource: (ctx: CollectorContext) => Pr
           for (const [reason, n] of errors) errorTotals.set(reason, (errorTotals.get(reason) ?? 0) + n);
           for (const [reason, n] of errorTotals) sink.set('contention_process_read_errors_total', { reason }, n);
           for (const [field, n] of unreadable ?? []) {
-            unreadableTotals ??= new Map([['user', 0], ['exe', 0]]);
+            unreadableTotals ??= new Map([['user', 0], ['exe', 0], ['cmdline', 0]]);
             unreadableTotals.set(field, (unreadableTotals.get(field) ?? 0) + n);
           }
           for (const [field, n] of unreadableTotals ?? []) sink.set('contention_process_identity_unreadable_total', { field }, n);

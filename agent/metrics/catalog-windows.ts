@@ -4,6 +4,6 @@ import type { FamilyDef } from './catalog.js';
 export const windowsCatalog = {
   contention_process_identity_unreadable_total: {
     type: 'counter', labels: ['field'],
-    help: 'Processes kept in the table whose user or executable path the OS refused to tell (field="user" or "exe"), counted once per process.',
+    help: 'Processes kept in the table whose user, executable path or command line the OS refused to tell (field="user", "exe" or "cmdline"), counted once per process.',
   },
 } as const satisfies Record<string, FamilyDef>;

@@ -6,7 +6,7 @@ import { createIdNames } from './id-names.js';
 import { createTableReader, type ReadErrorReason } from './read-table.js';
 
 /** Identity fields an OS may refuse to tell while still listing the process. */
-export type IdentityField = 'user' | 'exe';
+export type IdentityField = 'user' | 'exe' | 'cmdline';
 
 /** One reading of every process, before grouping. */
 export interface ProcessSourceReading {

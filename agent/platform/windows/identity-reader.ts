@@ -1,17 +1,21 @@
 /**
- * Reads who runs a process and its executable path: OpenProcess with the least access that allows
- * it, then OpenProcessToken/GetTokenInformation/LookupAccountSidW for the user and
- * QueryFullProcessImageNameW for the path. Both are optional: a protected process or an agent
- * without privileges leaves them empty and counts the refusal. A process's answers do not change
+ * Reads who runs a process, its executable path and its command line: OpenProcess with the least
+ * access that allows it, then OpenProcessToken/GetTokenInformation/LookupAccountSidW for the user,
+ * QueryFullProcessImageNameW for the path and NtQueryInformationProcess(ProcessCommandLineInformation)
+ * for the command line. All are optional: a protected process or an agent without privileges leaves
+ * them empty and counts the refusal. A process's answers do not change
  * in its life, so they are kept per pid and create time, and forgotten when it is gone. Windows only.
  */
 import type { Out, Pointer, Win32Api } from './ffi.js';
-import { accountName, ERROR_INSUFFICIENT_BUFFER, formatSid, openFailure, sidFromTokenUser, wideChars } from './identity.js';
+import { accountName, ERROR_INSUFFICIENT_BUFFER, firstArgument, formatSid, openFailure, sidFromTokenUser, unicodeStringAt, wideChars } from './identity.js';
 import { createGrowableBuffer } from './native-buffer.js';
 
 export const PROCESS_QUERY_LIMITED_INFORMATION = 0x1000;
 const TOKEN_QUERY = 0x0008;
 const TOKEN_USER_CLASS = 1;
+const PROCESS_COMMAND_LINE_INFORMATION = 60;
+/** NTSTATUS codes that ask for a larger buffer, with the size needed in the returned length. */
+const STATUS_MORE = new Set([0xc0000004, 0xc0000023, 0x80000005]);
 const MAX_PATH_CHARS = 32_768;
 const MAX_NAME_CHARS = 256;
 
@@ -20,9 +24,13 @@ export interface ProcessIdentityFields {
   readonly user: string;
   /** The Win32 path of the image, or '' when refused. */
   readonly exe: string;
+  /** The command line as the process was started, or '' when refused. */
+  readonly cmdline: string;
+  /** The program its command line names (argv[0]), or ''. */
+  readonly argv0: string;
 }
 
-export type IdentityField = 'user' | 'exe';
+export type IdentityField = 'user' | 'exe' | 'cmdline';
 
 export interface IdentityReader {
   /** What is known of a process; looked up once per process. */
@@ -40,6 +48,7 @@ export function createIdentityReader(api: Win32Api): IdentityReader {
   const refuse = (field: IdentityField): void => void refused.set(field, (refused.get(field) ?? 0) + 1);
 
   const token = createGrowableBuffer(api.koffi, 256);
+  const commandLines = createGrowableBuffer(api.koffi, 4096);
   const path = new Uint8Array(2 * MAX_PATH_CHARS);
   const name = new Uint8Array(2 * MAX_NAME_CHARS);
   const domain = new Uint8Array(2 * MAX_NAME_CHARS);
@@ -81,6 +90,17 @@ export function createIdentityReader(api: Win32Api): IdentityReader {
     return api.QueryFullProcessImageNameW(process, 0, path, chars) ? wideChars(path, chars[0]) : undefined;
   };
 
+  const cmdlineOf = (process: Pointer): string | undefined => {
+    const returned: Out<number> = [0];
+    let buffer = commandLines.current();
+    let status = api.NtQueryInformationProcess(process, PROCESS_COMMAND_LINE_INFORMATION, buffer.pointer, buffer.size, returned) >>> 0;
+    if (STATUS_MORE.has(status) && returned[0] > buffer.size && returned[0] <= 1024 * 1024) {
+      buffer = commandLines.atLeast(returned[0]);
+      status = api.NtQueryInformationProcess(process, PROCESS_COMMAND_LINE_INFORMATION, buffer.pointer, buffer.size, returned) >>> 0;
+    }
+    return status === 0 ? unicodeStringAt(buffer.bytes, buffer.address, returned[0]) : undefined;
+  };
+
   return {
     identify(pid, startTime) {
       const key = `${pid}:${startTime}`;
@@ -92,19 +112,22 @@ export function createIdentityReader(api: Win32Api): IdentityReader {
       const process = api.OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, false, pid);
       if (!process) {
         const why = openFailure(api.GetLastError());
-        const empty = { user: '', exe: '' };
+        const empty = { user: '', exe: '', cmdline: '', argv0: '' };
         if (why === 'gone') return empty; // exited since the list was read: nothing to count or keep
         refuse('user');
         refuse('exe');
+        refuse('cmdline');
         seen.set(key, empty);
         return empty;
       }
       try {
         const user = userOf(process);
         const exe = exeOf(process);
+        const cmdline = cmdlineOf(process);
         if (user === undefined) refuse('user');
         if (exe === undefined) refuse('exe');
-        const fields = { user: user ?? '', exe: exe ?? '' };
+        if (cmdline === undefined) refuse('cmdline');
+        const fields = { user: user ?? '', exe: exe ?? '', cmdline: cmdline ?? '', argv0: firstArgument(cmdline ?? '') };
         seen.set(key, fields);
         return fields;
       } finally {
@@ -120,6 +143,7 @@ export function createIdentityReader(api: Win32Api): IdentityReader {
     },
     close() {
       token.free();
+      commandLines.free();
       known.clear();
     },
   };

@@ -62,3 +62,35 @@ export function wideChars(buffer: Uint8Array, chars: number): string {
   const n = Math.max(0, Math.min(chars, Math.floor(buffer.byteLength / 2)));
   return utf16.decode(buffer.subarray(0, 2 * n));
 }
+
+/**
+ * The string a UNICODE_STRING at the start of `buffer` describes: { USHORT Length (bytes); USHORT
+ * MaximumLength; 4 bytes padding; PWSTR Buffer }, its characters in the same buffer, which sat at
+ * `baseAddress` (what NtQueryInformationProcess(ProcessCommandLineInformation) writes). Undefined
+ * when the characters are not inside what was written.
+ */
+export function unicodeStringAt(buffer: Uint8Array, baseAddress: bigint, length = buffer.byteLength): string | undefined {
+  const bytes = buffer.subarray(0, Math.min(length, buffer.byteLength));
+  if (bytes.byteLength < 16) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const size = view.getUint16(0, true);
+  if (size === 0) return '';
+  const offset = view.getBigUint64(8, true) - baseAddress;
+  if (size % 2 !== 0 || offset < 16n || offset + BigInt(size) > BigInt(bytes.byteLength)) return undefined;
+  return utf16.decode(bytes.subarray(Number(offset), Number(offset) + size));
+}
+
+/**
+ * The program as the command line names it, by the rule Windows applies to argv[0]
+ * (CommandLineToArgvW): up to the closing quote when it starts with one, else up to the first
+ * space or tab. Backslashes are not escapes here.
+ */
+export function firstArgument(commandLine: string): string {
+  const line = commandLine.replace(/^[ \t]+/, '');
+  if (line.startsWith('"')) {
+    const end = line.indexOf('"', 1);
+    return end === -1 ? line.slice(1) : line.slice(1, end);
+  }
+  const m = /^[^ \t]*/.exec(line);
+  return m ? m[0] : '';
+}

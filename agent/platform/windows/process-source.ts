@@ -14,7 +14,7 @@ import { openProcessList } from './process-list.js';
 /** Windows has SIDs, not numeric ids: rows carry -1 there, and criteria match the user by name. */
 export const NO_NUMERIC_ID = -1;
 
-/** A native process as a table row. Windows gives no command line here (see docs/windows.md). */
+/** A native process as a table row. Windows has no numeric user or group ids, nor a primary group that criteria use. */
 export function nativeRow(p: NativeProcess, identity: ProcessIdentityFields): Named {
   return {
     pid: p.pid,
@@ -23,8 +23,8 @@ export function nativeRow(p: NativeProcess, identity: ProcessIdentityFields): Na
     state: p.state,
     comm: processName(p.imageName),
     exe: identity.exe,
-    cmdline: '',
-    argv0: '',
+    cmdline: identity.cmdline,
+    argv0: identity.argv0,
     uid: NO_NUMERIC_ID,
     gid: NO_NUMERIC_ID,
     user: identity.user,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { accountName, formatSid, openFailure, sidFromTokenUser, wideChars } from '../../../agent/platform/windows/identity.js';
+import { accountName, firstArgument, formatSid, openFailure, sidFromTokenUser, unicodeStringAt, wideChars } from '../../../agent/platform/windows/identity.js';
 
 /**
  * TOKEN_USER as GetTokenInformation(TokenUser) writes it on 64-bit Windows: SID_AND_ATTRIBUTES
@@ -67,5 +67,44 @@ describe('why a process could not be opened', () => {
     expect(openFailure(87)).toBe('gone');
     expect(openFailure(5)).toBe('denied');
     expect(openFailure(6)).toBe('failed');
+  });
+});
+
+/** What NtQueryInformationProcess(ProcessCommandLineInformation) writes: a UNICODE_STRING, then its characters. */
+function commandLineBuffer(text: string, base: bigint): { buffer: Uint8Array; length: number } {
+  const length = 16 + 2 * text.length + 2;
+  const buffer = new Uint8Array(length + 32);
+  const view = new DataView(buffer.buffer);
+  view.setUint16(0, 2 * text.length, true); // Length, bytes, no NUL
+  view.setUint16(2, 2 * text.length + 2, true); // MaximumLength
+  view.setBigUint64(8, base + 16n, true); // Buffer, right after the struct
+  for (let i = 0; i < text.length; i++) view.setUint16(16 + 2 * i, text.charCodeAt(i), true);
+  return { buffer, length };
+}
+
+describe('command lines', () => {
+  const base = 0x0000_0262_1c00_0000n;
+  const w3wp = 'c:\\windows\\system32\\inetsrv\\w3wp.exe -ap "Orders" -v "v4.0" -l "webengine4.dll" -a \\\\.\\pipe\\iisipm1f2c -h "C:\\inetpub\\temp\\apppools\\Orders\\Orders.config"';
+
+  it('reads the command line the UNICODE_STRING points at', () => {
+    const { buffer, length } = commandLineBuffer(w3wp, base);
+    expect(unicodeStringAt(buffer, base, length)).toBe(w3wp);
+  });
+
+  it('reads an empty command line as empty, and refuses characters outside what was written', () => {
+    expect(unicodeStringAt(new Uint8Array(16), base)).toBe('');
+    const { buffer, length } = commandLineBuffer('java -jar app.jar', base);
+    new DataView(buffer.buffer).setBigUint64(8, base + 4096n, true);
+    expect(unicodeStringAt(buffer, base, length)).toBeUndefined();
+    const cut = commandLineBuffer('java -jar app.jar', base);
+    expect(unicodeStringAt(cut.buffer, base, 20)).toBeUndefined();
+  });
+
+  it('takes argv[0] as Windows does: quoted up to the closing quote, else up to a space or tab', () => {
+    expect(firstArgument(w3wp)).toBe('c:\\windows\\system32\\inetsrv\\w3wp.exe');
+    expect(firstArgument('"C:\\Program Files\\nodejs\\node.exe" C:\\agent\\dist\\agent\\cli.js run')).toBe('C:\\Program Files\\nodejs\\node.exe');
+    expect(firstArgument('svchost.exe\t-k netsvcs')).toBe('svchost.exe');
+    expect(firstArgument('"unterminated program')).toBe('unterminated program');
+    expect(firstArgument('')).toBe('');
   });
 });

@@ -81,8 +81,12 @@ describe.runIf(process.platform === 'win32')('on a real Windows host (skipped el
     expect(held.at(-1)).toBe(1);
   });
 
-  it('runs the Windows collectors under the same names and metrics as on Linux', async () => {
-    const result = parseConfigText('criteria:\n  - name: node\n    include: [{ name: "node.exe" }]\n', 'test.yaml');
+  it('runs the Windows collectors under the same names and metrics as on Linux, criteria included', async () => {
+    const child = await startChild(SCRIPTS.idle());
+    const result = parseConfigText(
+      `criteria:\n  - name: marked\n    include: [{ cmdline: "${child.token}" }]\n  - name: node\n    include: [{ name: "node.exe" }]\n`,
+      'test.yaml',
+    );
     if (!result.ok) throw new Error(result.errors.join('\n'));
     const runtime = createRuntime(result.config, createLogger('error', 'json'));
     try {
@@ -100,8 +104,14 @@ describe.runIf(process.platform === 'win32')('on a real Windows host (skipped el
       expect(me).toMatchObject({ comm: 'node', processGroup: 'node' });
       expect(me!.exe.toLowerCase().endsWith('\\node.exe')).toBe(true);
       expect(me!.user).toContain('\\');
+      // The command line is read too, so cmdline criteria match on Windows as on Linux.
+      const marked = sample.facts.processes?.rows.find((r) => r.pid === child.pid);
+      expect(marked?.processGroup).toBe('marked');
+      expect(marked?.cmdline).toContain(child.token);
+      expect(marked?.argv0.toLowerCase().endsWith('node.exe')).toBe(true);
     } finally {
       runtime.stop();
+      child.kill();
     }
   });
 

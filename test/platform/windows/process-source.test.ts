@@ -26,12 +26,18 @@ const listed: ProcessSpec[] = [
 ];
 
 // What the identity reader found; Defender's process is protected and tells nothing.
-const identities: Record<number, { user: string; exe: string }> = {
-  948: { user: 'NT AUTHORITY\\LOCAL SERVICE', exe: 'C:\\Windows\\System32\\svchost.exe' },
-  2748: { user: 'NT SERVICE\\MSSQLSERVER', exe: 'C:\\Program Files\\Microsoft SQL Server\\MSSQL16.MSSQLSERVER\\MSSQL\\Binn\\sqlservr.exe' },
-  5124: { user: 'IIS APPPOOL\\Orders', exe: 'C:\\Windows\\System32\\inetsrv\\w3wp.exe' },
-  6880: { user: 'IIS APPPOOL\\Catalog', exe: 'C:\\Windows\\System32\\inetsrv\\w3wp.exe' },
-  8016: { user: '', exe: '' },
+const w3wp = 'c:\\windows\\system32\\inetsrv\\w3wp.exe';
+const identities: Record<number, { user: string; exe: string; cmdline: string; argv0: string }> = {
+  948: { user: 'NT AUTHORITY\\LOCAL SERVICE', exe: 'C:\\Windows\\System32\\svchost.exe', cmdline: 'C:\\Windows\\system32\\svchost.exe -k LocalService -p', argv0: 'C:\\Windows\\system32\\svchost.exe' },
+  2748: {
+    user: 'NT SERVICE\\MSSQLSERVER',
+    exe: 'C:\\Program Files\\Microsoft SQL Server\\MSSQL16.MSSQLSERVER\\MSSQL\\Binn\\sqlservr.exe',
+    cmdline: '"C:\\Program Files\\Microsoft SQL Server\\MSSQL16.MSSQLSERVER\\MSSQL\\Binn\\sqlservr.exe" -sMSSQLSERVER',
+    argv0: 'C:\\Program Files\\Microsoft SQL Server\\MSSQL16.MSSQLSERVER\\MSSQL\\Binn\\sqlservr.exe',
+  },
+  5124: { user: 'IIS APPPOOL\\Orders', exe: 'C:\\Windows\\System32\\inetsrv\\w3wp.exe', cmdline: `${w3wp} -ap "Orders" -v "v4.0"`, argv0: w3wp },
+  6880: { user: 'IIS APPPOOL\\Catalog', exe: 'C:\\Windows\\System32\\inetsrv\\w3wp.exe', cmdline: `${w3wp} -ap "Catalog" -v "v4.0"`, argv0: w3wp },
+  8016: { user: '', exe: '', cmdline: '', argv0: '' },
 };
 
 function decodedHost() {
@@ -47,7 +53,7 @@ function recordedSource(): ProcessSource {
       return {
         rows: rows.map((p) => nativeRow(p, identities[p.pid]!)),
         errors: readErrors(skipped),
-        unreadable: new Map([['user', 1], ['exe', 1]]),
+        unreadable: new Map([['user', 1], ['exe', 1], ['cmdline', 1]]),
       };
     },
   };
@@ -59,7 +65,7 @@ describe('native process rows', () => {
     const sql = rows.find((r) => r.pid === 2748)!;
     expect(nativeRow(sql, identities[2748]!)).toEqual({
       pid: 2748, ppid: 788, startTime: now - 7e8, state: 'R',
-      comm: 'sqlservr', exe: identities[2748]!.exe, cmdline: '', argv0: '',
+      comm: 'sqlservr', exe: identities[2748]!.exe, cmdline: identities[2748]!.cmdline, argv0: identities[2748]!.argv0,
       uid: -1, gid: -1, user: 'NT SERVICE\\MSSQLSERVER', group: '',
       privateBytes: 2_103_552 * 1024, workingSetBytes: 1_843_232 * 1024, virtualBytes: 2_237_874_176 * 1024,
       threads: 97, handles: 2_318, cpuSeconds: 86_311.71875,
@@ -74,6 +80,7 @@ describe('native process rows', () => {
 describe('the processes collector over the native list', () => {
   const config = configSchema.parse({
     criteria: [
+      { name: 'orders', include: [{ name: 'w3wp.exe', cmdline: '-ap "Orders"' }] },
       { name: 'iis', include: [{ name: 'w3wp.exe' }] },
       { name: 'sql', include: [{ user: 'NT SERVICE\\MSSQLSERVER' }] },
       { name: 'svchost', include: [{ exe: 'C:\\Windows\\System32\\svchost.exe' }] },
@@ -96,15 +103,17 @@ describe('the processes collector over the native list', () => {
   const value = (series: Awaited<ReturnType<typeof sampleOnce>>['series'], metric: MetricName, labels: Labels) =>
     series.find((s) => s.metric === metric && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
 
-  it('groups by criteria on the image file name, the account and the Win32 path', async () => {
+  it('groups by criteria on the image file name, the command line, the account and the Win32 path', async () => {
     const { series, facts } = await sampleOnce();
-    expect(value(series, 'contention_process_group_processes', { group: 'iis' })).toBe(2);
-    expect(value(series, 'contention_process_group_private_bytes', { group: 'iis' })).toBe((402_344 + 193_360) * 1024);
+    // The first matching criteria is the group: the Orders app pool by its command line, the other by its file name.
+    expect(value(series, 'contention_process_group_processes', { group: 'orders' })).toBe(1);
+    expect(value(series, 'contention_process_group_private_bytes', { group: 'orders' })).toBe(402_344 * 1024);
+    expect(value(series, 'contention_process_group_processes', { group: 'iis' })).toBe(1);
     expect(value(series, 'contention_process_group_processes', { group: 'sql' })).toBe(1);
     expect(value(series, 'contention_process_group_processes', { group: 'svchost' })).toBe(1);
     // Unmatched processes are grouped by name, as on Linux.
     expect(value(series, 'contention_process_group_processes', { group: 'MsMpEng' })).toBe(1);
-    expect(facts.processes?.rows.map((r) => `${r.pid}:${r.processGroup}`).sort()).toEqual(['2748:sql', '5124:iis', '6880:iis', '8016:MsMpEng', '948:svchost']);
+    expect(facts.processes?.rows.map((r) => `${r.pid}:${r.processGroup}`).sort()).toEqual(['2748:sql', '5124:orders', '6880:iis', '8016:MsMpEng', '948:svchost']);
   });
 
   it('exports the top K by private bytes, handles and threads with the same labels as on Linux', async () => {
@@ -112,7 +121,7 @@ describe('the processes collector over the native list', () => {
     const top = series.filter((s) => s.metric === 'contention_process_private_bytes').map((s) => s.labels);
     expect(top).toEqual([
       { group: 'sql', name: 'sqlservr', pid: '2748' },
-      { group: 'iis', name: 'w3wp', pid: '5124' },
+      { group: 'orders', name: 'w3wp', pid: '5124' },
     ]);
     expect(series.filter((s) => s.metric === 'contention_process_handles').map((s) => s.labels.pid)).toEqual(['2748', '948']);
   });
@@ -124,5 +133,6 @@ describe('the processes collector over the native list', () => {
     expect(value(series, 'contention_process_read_errors_total', { reason: 'vanished' })).toBe(0);
     expect(value(series, 'contention_process_identity_unreadable_total', { field: 'user' })).toBe(1);
     expect(value(series, 'contention_process_identity_unreadable_total', { field: 'exe' })).toBe(1);
+    expect(value(series, 'contention_process_identity_unreadable_total', { field: 'cmdline' })).toBe(1);
   });
 });
