@@ -5,7 +5,7 @@ import type { Config } from './config/schema.js';
 import { createLeakDetector, type LeakDetector } from './detect/leak-stage.js';
 import { createHistory, type History } from './history/history.js';
 import { createExpositionRenderer } from './sampler/exposition.js';
-import { startQueueWatch } from './sampler/queue-watch.js';
+import { startPlatformQueueWatch } from './sampler/platform-queue-watch.js';
 import { createSampler, type Sampler, type Stage } from './sampler/sampler.js';
 
 export interface Runtime {
@@ -28,7 +28,7 @@ export interface LongLived {
  * derive from each sample, and the renderer. A reload builds a new runtime and retires the old one.
  */
 export function createRuntime(config: Config, log: Logger, longLived: LongLived = {}, extraStages: readonly Stage[] = []): Runtime {
-  const queueWatch = startQueueWatch(config.paths.procfs, config.sampling.queue_interval);
+  const queueWatch = startPlatformQueueWatch(config);
   const ctx = { config, procfs: config.paths.procfs, sysfs: config.paths.sysfs, queueWatch };
   const collectors = enabledCollectors(config).map((spec) => ({ spec, instance: spec.create(ctx) }));
   const detector = longLived.history ? createLeakDetector(longLived.history, config, longLived.detectorAlerts) : undefined;
@@ -47,6 +47,7 @@ export function createRuntime(config: Config, log: Logger, longLived: LongLived 
     stop() {
       sampler.stop();
       queueWatch.stop();
+      for (const c of collectors) c.instance.stop?.();
     },
   };
 }

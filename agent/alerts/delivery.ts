@@ -15,6 +15,8 @@ export interface DeliveryOptions {
   readonly instance: string;
   /** First retry delay; doubles on each failure up to a minute. */
   readonly retryBaseMs?: number;
+  /** Told of each alert change the log records (the Windows event log listens here). */
+  readonly onChange?: (alert: Alert) => void;
 }
 
 export interface ReceiverStats {
@@ -121,6 +123,7 @@ export function createDelivery(opts: DeliveryOptions, log: Logger): Delivery {
     const fields = { alertname: a.labels.alertname, severity: a.labels.severity, state: a.state, source: a.source, summary: a.annotations.summary };
     if (a.state === 'resolved') log.info(fields, 'alert resolved');
     else log.warn(fields, a.state === 'firing' ? 'alert firing' : 'alert pending');
+    opts.onChange?.(a);
   };
 
   return {

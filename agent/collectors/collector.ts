@@ -6,6 +6,8 @@ import type { CollectorName } from './names.js';
 /** One source of readings. It reads, writes what it read to the sink, and throws when it cannot read. */
 export interface Collector {
   update(sink: Sink): void | Promise<void>;
+  /** Releases what the collector holds open (a PDH query, native buffers); called when its runtime retires. */
+  stop?(): void;
 }
 
 export interface CollectorContext {

@@ -1,12 +1,9 @@
-import { join } from 'node:path';
-import { readProcFile } from '../procfs/read.js';
-import { parseStat } from '../procfs/stat.js';
 import { compileCriteria } from '../process/criteria.js';
 import { createGroupCpu, groupProcesses, topBy, type Measure } from '../process/groups.js';
-import { createIdNames } from '../process/id-names.js';
-import { createTableReader, type ReadErrorReason } from '../process/read-table.js';
+import type { ReadErrorReason } from '../process/read-table.js';
+import { createProcfsSource, type IdentityField, type ProcessSource } from '../process/source.js';
 import type { LabelsOf } from '../metrics/catalog.js';
-import type { CollectorSpec } from './collector.js';
+import type { CollectorContext, CollectorSpec } from './collector.js';
 
 const TOP: ReadonlyArray<[Measure, 'contention_process_private_bytes' | 'contention_process_handles' | 'contention_process_threads']> = [
   ['privateBytes', 'contention_process_private_bytes'],
@@ -14,45 +11,58 @@ const TOP: ReadonlyArray<[Measure, 'contention_process_private_bytes' | 'content
   ['threads', 'contention_process_threads'],
 ];
 
-export const processesCollector: CollectorSpec = {
-  name: 'processes',
-  description: 'Every process: private bytes, working set, virtual size, handles, threads, CPU; grouped by criteria, top K',
-  defaultEnabled: true,
-  create: ({ procfs, config }) => {
-    const criteria = compileCriteria(config.criteria);
-    let bootTime: number | undefined;
-    const reader = createTableReader(procfs, () => (bootTime ??= parseStat(readProcFile(join(procfs, 'stat'))).bootTime));
-    const names = createIdNames();
-    const groupCpu = createGroupCpu();
-    const errorTotals = new Map<ReadErrorReason, number>([['vanished', 0], ['permission', 0], ['zombie', 0], ['malformed', 0]]);
-    const { max_unmatched: maxUnmatched, top_k: k } = config.process_groups;
-    return {
-      async update(sink) {
-        const timestamp = Date.now();
-        const { rows: raw, errors } = await reader.read();
-        names.refresh();
-        const named = raw.map((p) => ({ ...p, user: names.user(p.uid), group: names.group(p.gid) }));
-        const { rows, groups } = groupProcesses(named, criteria, maxUnmatched);
-        for (const g of groups) {
-          const labels = { group: g.group };
-          sink.set('contention_process_group_private_bytes', labels, g.privateBytes);
-          sink.set('contention_process_group_working_set_bytes', labels, g.workingSetBytes);
-          sink.set('contention_process_group_virtual_bytes', labels, g.virtualBytes);
-          sink.set('contention_process_group_handles', labels, g.handles);
-          sink.set('contention_process_group_threads', labels, g.threads);
-          sink.set('contention_process_group_processes', labels, g.processes);
-        }
-        for (const [group, seconds] of groupCpu(rows)) sink.set('contention_process_group_cpu_seconds_total', { group }, seconds);
-        for (const [measure, metric] of TOP) {
-          for (const r of topBy(rows, measure, k)) {
-            const labels: LabelsOf<typeof metric> = { group: r.processGroup, name: r.comm, pid: String(r.pid) };
-            sink.set(metric, labels, r[measure]);
+/**
+ * The processes collector over a table source: every process grouped by criteria, group totals,
+ * top K per measure and skipped-row counters. One implementation for every OS; only the source differs.
+ */
+export function processesCollectorOver(openSource: (ctx: CollectorContext) => ProcessSource): CollectorSpec {
+  return {
+    name: 'processes',
+    description: 'Every process: private bytes, working set, virtual size, handles, threads, CPU; grouped by criteria, top K',
+    defaultEnabled: true,
+    create: (ctx) => {
+      const source = openSource(ctx);
+      const criteria = compileCriteria(ctx.config.criteria);
+      const groupCpu = createGroupCpu();
+      const errorTotals = new Map<ReadErrorReason, number>([['vanished', 0], ['permission', 0], ['zombie', 0], ['malformed', 0]]);
+      let unreadableTotals: Map<IdentityField, number> | undefined;
+      const { max_unmatched: maxUnmatched, top_k: k } = ctx.config.process_groups;
+      return {
+        async update(sink) {
+          const timestamp = Date.now();
+          const { rows: named, errors, unreadable } = await source.read();
+          const { rows, groups } = groupProcesses(named, criteria, maxUnmatched);
+          for (const g of groups) {
+            const labels = { group: g.group };
+            sink.set('contention_process_group_private_bytes', labels, g.privateBytes);
+            sink.set('contention_process_group_working_set_bytes', labels, g.workingSetBytes);
+            sink.set('contention_process_group_virtual_bytes', labels, g.virtualBytes);
+            sink.set('contention_process_group_handles', labels, g.handles);
+            sink.set('contention_process_group_threads', labels, g.threads);
+            sink.set('contention_process_group_processes', labels, g.processes);
           }
-        }
-        for (const [reason, n] of errors) errorTotals.set(reason, (errorTotals.get(reason) ?? 0) + n);
-        for (const [reason, n] of errorTotals) sink.set('contention_process_read_errors_total', { reason }, n);
-        sink.publish('processes', { rows, timestamp });
-      },
-    };
-  },
-};
+          for (const [group, seconds] of groupCpu(rows)) sink.set('contention_process_group_cpu_seconds_total', { group }, seconds);
+          for (const [measure, metric] of TOP) {
+            for (const r of topBy(rows, measure, k)) {
+              const labels: LabelsOf<typeof metric> = { group: r.processGroup, name: r.comm, pid: String(r.pid) };
+              sink.set(metric, labels, r[measure]);
+            }
+          }
+          for (const [reason, n] of errors) errorTotals.set(reason, (errorTotals.get(reason) ?? 0) + n);
+          for (const [reason, n] of errorTotals) sink.set('contention_process_read_errors_total', { reason }, n);
+          for (const [field, n] of unreadable ?? []) {
+            unreadableTotals ??= new Map([['user', 0], ['exe', 0], ['cmdline', 0]]);
+            unreadableTotals.set(field, (unreadableTotals.get(field) ?? 0) + n);
+          }
+          for (const [field, n] of unreadableTotals ?? []) sink.set('contention_process_identity_unreadable_total', { field }, n);
+          sink.publish('processes', { rows, timestamp });
+        },
+        stop() {
+          source.stop?.();
+        },
+      };
+    },
+  };
+}
+
+export const processesCollector: CollectorSpec = processesCollectorOver(({ procfs }) => createProcfsSource(procfs));

@@ -9,8 +9,16 @@ import { memoryCollector } from './memory.js';
 import type { CollectorName } from './names.js';
 import { pressureCollector } from './pressure.js';
 import { processesCollector } from './processes.js';
+import { windowsCpuCollector } from './windows/cpu.js';
+import { windowsDiskQueueCollector } from './windows/disk_queue.js';
+import { windowsKernelPoolsCollector } from './windows/kernel_pools.js';
+import { windowsKernelTablesCollector } from './windows/kernel_tables.js';
+import { windowsMemoryCollector } from './windows/memory.js';
+import { windowsProcessesCollector } from './windows/processes.js';
 
-export const collectorRegistry: Readonly<Record<CollectorName, CollectorSpec>> = {
+export type CollectorRegistry = Readonly<Partial<Record<CollectorName, CollectorSpec>>>;
+
+export const linuxCollectors: CollectorRegistry = {
   kernel_tables: kernelTablesCollector,
   kernel_pools: kernelPoolsCollector,
   memory: memoryCollector,
@@ -21,7 +29,23 @@ export const collectorRegistry: Readonly<Record<CollectorName, CollectorSpec>> =
   processes: processesCollector,
 };
 
+/** The same names and metrics from PDH and the native process list. Pressure stall has no Windows counterpart: absent, not failing. */
+export const windowsCollectors: CollectorRegistry = {
+  kernel_tables: windowsKernelTablesCollector,
+  kernel_pools: windowsKernelPoolsCollector,
+  memory: windowsMemoryCollector,
+  cpu: windowsCpuCollector,
+  disk_queue: windowsDiskQueueCollector,
+  host_info: hostInfoCollector,
+  processes: windowsProcessesCollector,
+};
+
+/** The collectors of an OS. */
+export function collectorRegistry(platform: NodeJS.Platform = process.platform): CollectorRegistry {
+  return platform === 'win32' ? windowsCollectors : linuxCollectors;
+}
+
 /** The collectors to run: each one's default, overridden by the config and then by command-line flags. */
-export function enabledCollectors(config: Config): CollectorSpec[] {
-  return Object.values(collectorRegistry).filter((spec) => config.collectors[spec.name] ?? spec.defaultEnabled);
+export function enabledCollectors(config: Config, platform: NodeJS.Platform = process.platform): CollectorSpec[] {
+  return Object.values(collectorRegistry(platform)).filter((spec) => config.collectors[spec.name] ?? spec.defaultEnabled);
 }

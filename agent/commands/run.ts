@@ -10,11 +10,14 @@ import { buildState, type State } from '../http/state.js';
 import type { Sample } from '../metrics/sample.js';
 import type { SeriesSource } from '../history/source.js';
 import { createAgentHistory, createRuntime, type Runtime } from '../runtime.js';
+import { openEventLog } from '../platform/windows/event-log.js';
 
 /** Runs the agent until SIGTERM/SIGINT; SIGHUP reloads the config file and keeps the old one if the new is bad. */
 export async function run(config: Config, log: Logger, configFile: string | undefined, overrides: readonly Override[]): Promise<number> {
   // History outlives reloads (a SIGHUP must not forget the last hour); its size is fixed at start.
   const history = createAgentHistory(config);
+  // On Windows, alert changes also go to the Application log under the source the installer registered.
+  const eventLog = process.platform === 'win32' ? openEventLog((err) => log.warn({ err: err.message }, 'cannot write to the Windows event log')) : undefined;
   // Delivery keeps its queues across reloads; its receivers are fixed at start.
   const delivery = createDelivery(
     {
@@ -24,6 +27,7 @@ export async function run(config: Config, log: Logger, configFile: string | unde
       timeoutSeconds: config.alerting.timeout,
       maxQueue: config.alerting.max_queue,
       instance: hostname(),
+      ...(eventLog ? { onChange: (alert) => eventLog.write({ kind: 'alert', alert }) } : {}),
     },
     log,
   );
@@ -80,6 +84,7 @@ export async function run(config: Config, log: Logger, configFile: string | unde
       log.info({ signal }, 'shutting down');
       runtime.stop();
       delivery.stop();
+      eventLog?.close();
       server.close(() => resolve(0));
       server.closeAllConnections();
     };

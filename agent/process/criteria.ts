@@ -111,4 +111,8 @@ function compileRule(rule: Rule): Test {
   return (p) => tests.every((t) => t(p));
 }
 
-const basename = (path: string): string => path.slice(path.lastIndexOf('/') + 1);
+/** The file name of a path; a Windows path (`C:\...`, `\\server\...`) also splits at backslashes. */
+const basename = (path: string): string => {
+  const windows = /^([A-Za-z]:\\|\\\\)/.test(path);
+  return path.slice(Math.max(path.lastIndexOf('/'), windows ? path.lastIndexOf('\\') : -1) + 1);
+};

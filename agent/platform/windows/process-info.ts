@@ -3,6 +3,7 @@
  * SYSTEM_PROCESS_INFORMATION records, each followed by its SYSTEM_THREAD_INFORMATION array. Pure:
  * bytes in, rows out, so it is tested on buffers built to the documented 64-bit layout.
  */
+import { filetimeToUnixMs } from './filetime.js';
 
 /** Offsets in SYSTEM_PROCESS_INFORMATION on 64-bit Windows (x64 and arm64 share the layout). */
 export const SPI = {
@@ -68,8 +69,6 @@ const THREAD_RUNNING = 2;
 const THREAD_WAITING = 5;
 const WAIT_SUSPENDED = 5;
 
-/** FILETIME of the Unix epoch: 100 ns intervals from 1601-01-01 to 1970-01-01. */
-const FILETIME_UNIX_EPOCH = 116_444_736_000_000_000n;
 
 /** One process as the native list reports it. */
 export interface NativeProcess {
@@ -166,10 +165,8 @@ function decodeRecord(buffer: Uint8Array, view: DataView, at: number, end: numbe
   if (threads === 0) return 'zombie';
   if (at + SPI_SIZE + threads * STI_SIZE > end) return 'malformed';
 
-  const create = i64(SPI.CreateTime);
-  if (create <= FILETIME_UNIX_EPOCH) return 'malformed';
-  const startTime = Number((create - FILETIME_UNIX_EPOCH) / 10_000n);
-  if (startTime > opts.now + 60_000) return 'malformed';
+  const startTime = filetimeToUnixMs(i64(SPI.CreateTime));
+  if (startTime === undefined || startTime > opts.now + 60_000) return 'malformed';
 
   const imageName = readName(buffer, view, at, opts.baseAddress);
   if (imageName === undefined) return 'malformed';
