@@ -81,7 +81,9 @@ export function createHttpServer(opts: HttpOptions): Server {
   }
   server.on('clientError', (err, socket) => {
     opts.log.debug({ err: err.message }, 'client error');
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\n\r\n');
+    const code = (err as NodeJS.ErrnoException).code;
+    const status = code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+    if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
     else socket.destroy();
   });
   return server;
