@@ -31,9 +31,17 @@ export function writeConfig(yaml: string, name = 'agent.yaml'): string {
  */
 export async function startAgent(
   args: string[] = [],
-  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; /** How to tell it serves, for an agent behind TLS or auth. */ ready?: (port: number) => Promise<boolean> } = {},
+  opts: {
+    env?: NodeJS.ProcessEnv;
+    timeoutMs?: number;
+    /** How to tell it serves, for an agent behind TLS or auth. */
+    ready?: (port: number) => Promise<boolean>;
+    /** A command that runs the agent, such as setpriv with another user and capabilities. */
+    wrapper?: readonly string[];
+  } = {},
 ): Promise<RunningAgent> {
-  const proc = spawn(process.execPath, [CLI, '--web.listen-address=127.0.0.1:0', ...args], {
+  const command = [...(opts.wrapper ?? []), process.execPath, CLI, '--web.listen-address=127.0.0.1:0', ...args];
+  const proc = spawn(command[0]!, command.slice(1), {
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
