@@ -10,6 +10,7 @@ const PACKAGES: Record<string, string> = {
   'prometheus-process-exporter': 'prometheus-process-exporter',
   'systemd-analyze': 'systemd',
   openssl: 'openssl',
+  setpriv: 'util-linux',
 };
 
 /**
