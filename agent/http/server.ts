@@ -69,7 +69,18 @@ export function createHttpServer(opts: HttpOptions): Server {
   const tls = opts.guard?.tls;
   const server: Server = tls
     ? createHttpsServer(
-        { ...limits, cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: tls.requestCert, rejectUnauthorized: tls.rejectUnauthorized, minVersion: tls.minVersion, maxVersion: tls.maxVersion },
+        {
+          ...limits,
+          // A client that opens a connection and never finishes the handshake is dropped as soon as a slow header sender.
+          handshakeTimeout: HTTP_LIMITS.headersTimeoutMs,
+          cert: tls.cert,
+          key: tls.key,
+          ca: tls.ca,
+          requestCert: tls.requestCert,
+          rejectUnauthorized: tls.rejectUnauthorized,
+          minVersion: tls.minVersion,
+          maxVersion: tls.maxVersion,
+        },
         guarded,
       )
     : createServer(limits, guarded);
@@ -81,7 +92,9 @@ export function createHttpServer(opts: HttpOptions): Server {
   }
   server.on('clientError', (err, socket) => {
     opts.log.debug({ err: err.message }, 'client error');
-    const code = (err as NodeJS.ErrnoException).code;
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    // A failed or timed-out TLS handshake has no HTTP to answer in: writing one would keep the socket open.
+    if (code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL')) return void socket.destroy();
     const status = code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
     if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
     else socket.destroy();

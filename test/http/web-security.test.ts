@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import bcrypt from 'bcryptjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLI, startAgent, waitFor, writeConfig, type RunningAgent } from '../helpers/agent.js';
@@ -83,7 +84,16 @@ describe('TLS from --web.config.file', () => {
     // A certificate the client does not trust fails the handshake: the client checks who it talks to.
     const stranger = makeCertificate('stranger');
     await expect(httpsGet(agent.port, '/metrics', { ca: stranger.cert })).rejects.toThrow(/self.signed|unable to verify|certificate/i);
-  });
+
+    // A connection that never starts the handshake is closed by the agent, not held open.
+    const idle = connect(agent.port, '127.0.0.1');
+    const outcome = await Promise.race([
+      new Promise<'closed'>((r) => idle.once('close', () => r('closed'))),
+      new Promise<'still open'>((r) => setTimeout(() => r('still open'), 40_000)),
+    ]);
+    idle.destroy();
+    expect(outcome).toBe('closed');
+  }, 60_000);
 
   it('RequireAndVerifyClientCert refuses a client without a trusted certificate', async () => {
     const server = makeCertificate('agent');
