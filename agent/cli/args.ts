@@ -23,6 +23,7 @@ export interface ParsedArgs {
 const VALUE_FLAGS: Readonly<Record<string, readonly string[]>> = {
   'web.listen-address': ['web', 'listen_address'],
   'web.telemetry-path': ['web', 'telemetry_path'],
+  'web.config.file': ['web', 'config_file'],
   'log.level': ['log', 'level'],
   'log.format': ['log', 'format'],
   'path.procfs': ['paths', 'procfs'],
@@ -102,6 +103,7 @@ Flags:
   --config.file=PATH              YAML config (default: the embedded defaults)
   --web.listen-address=:9947      address to serve on
   --web.telemetry-path=/metrics   path of the metrics exposition
+  --web.config.file=PATH          TLS and basic auth (exporter-toolkit web config format)
   --collector.NAME                enable a collector
   --no-collector.NAME             disable a collector
                                   (${COLLECTOR_NAMES.join(', ')})

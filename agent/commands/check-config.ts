@@ -1,5 +1,6 @@
 import { enabledCollectors } from '../collectors/registry.js';
 import { loadConfigFile } from '../config/load.js';
+import { loadWebConfig } from '../http/web-config.js';
 
 /** Validates a config file: exit 0 with a one-line summary, or 1 with every error. */
 export function checkConfig(file: string | undefined): number {
@@ -7,7 +8,10 @@ export function checkConfig(file: string | undefined): number {
     process.stderr.write('check-config needs a FILE\n');
     return 2;
   }
-  const result = loadConfigFile(file);
+  const loaded = loadConfigFile(file);
+  // The web config file it names is checked too: a bad one stops the agent at start.
+  const web = loaded.ok && loaded.config.web.config_file !== undefined ? loadWebConfig(loaded.config.web.config_file) : undefined;
+  const result = loaded.ok && web && !web.ok ? { ok: false as const, errors: web.errors } : loaded;
   if (!result.ok) {
     for (const error of result.errors) process.stderr.write(`${error}\n`);
     process.stderr.write(`${file}: invalid (${result.errors.length} error${result.errors.length === 1 ? '' : 's'})\n`);

@@ -6,6 +6,7 @@ import { resolveConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { createHttpServer, parseListenAddress } from '../http/server.js';
 import { pageRoutes, stateRoute } from '../http/page-assets.js';
+import { createWebGuard } from '../http/web-guard.js';
 import { buildState, type State } from '../http/state.js';
 import type { Sample } from '../metrics/sample.js';
 import type { SeriesSource } from '../history/source.js';
@@ -14,6 +15,11 @@ import { openEventLog } from '../platform/windows/event-log.js';
 
 /** Runs the agent until SIGTERM/SIGINT; SIGHUP reloads the config file and keeps the old one if the new is bad. */
 export async function run(config: Config, log: Logger, configFile: string | undefined, overrides: readonly Override[]): Promise<number> {
+  const web = createWebGuard(config.web.config_file);
+  if (!web.ok) {
+    for (const error of web.errors) process.stderr.write(`${error}\n`);
+    return 1;
+  }
   // History outlives reloads (a SIGHUP must not forget the last hour); its size is fixed at start.
   const history = createAgentHistory(config);
   // On Windows, alert changes also go to the Application log under the source the installer registered.
@@ -48,6 +54,7 @@ export async function run(config: Config, log: Logger, configFile: string | unde
     exposition: () => runtime.sampler.latest()?.exposition,
     routes: new Map([...pageRoutes(), ['/api/v1/state', stateRoute(pageState)]]),
     log,
+    guard: web.guard,
   });
   const { host, port } = parseListenAddress(config.web.listen_address);
   await new Promise<void>((resolve, reject) => {
@@ -62,6 +69,7 @@ export async function run(config: Config, log: Logger, configFile: string | unde
   log.info({ address, config: configFile ?? '(embedded defaults)' }, 'contention-agent listening');
 
   process.on('SIGHUP', () => {
+    web.guard?.reload(server, log);
     const result = resolveConfig(configFile, overrides);
     if (!result.ok) {
       log.error({ errors: result.errors }, 'config reload failed; keeping the running config');

@@ -31,16 +31,7 @@ export function resolveConfig(file: string | undefined, overrides: readonly Over
 export function parseConfigText(text: string, file: string, overrides: readonly Override[] = []): ConfigResult {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    return {
-      ok: false,
-      errors: doc.errors.map((e) => {
-        const pos = e.linePos?.[0];
-        const where = pos ? `${file}:${pos.line}:${pos.col}` : file;
-        return `${where}: YAML syntax error: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`;
-      }),
-    };
-  }
+  if (doc.errors.length > 0) return { ok: false, errors: syntaxErrors(doc, file) };
   const raw: unknown = doc.toJS() ?? {};
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     return { ok: false, errors: [`${file}: expected a mapping of settings at the top level (got ${Array.isArray(raw) ? 'a list' : typeof raw})`] };
@@ -60,6 +51,34 @@ export function parseConfigText(text: string, file: string, overrides: readonly 
       return describeIssue(issue, file, (path) => lineOf(doc, lines, path));
     }),
   };
+}
+
+/**
+ * Reads a YAML file of another kind (the web config, for one) and validates it against `schema`,
+ * with errors in the same form as the agent's config: file, line, path and what was expected.
+ */
+export function loadYamlFile<S extends z.ZodType>(file: string, schema: S): { ok: true; value: z.output<S> } | { ok: false; errors: string[] } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    return { ok: false, errors: [`${file}: cannot read the file (${code}): ${(err as Error).message}`] };
+  }
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true });
+  if (doc.errors.length > 0) return { ok: false, errors: syntaxErrors(doc, file) };
+  const parsed = schema.safeParse(doc.toJS() ?? {});
+  if (parsed.success) return { ok: true, value: parsed.data };
+  return { ok: false, errors: parsed.error.issues.flatMap((issue) => describeIssue(issue, file, (path) => lineOf(doc, lines, path))) };
+}
+
+function syntaxErrors(doc: ReturnType<typeof parseDocument>, file: string): string[] {
+  return doc.errors.map((e) => {
+    const pos = e.linePos?.[0];
+    const where = pos ? `${file}:${pos.line}:${pos.col}` : file;
+    return `${where}: YAML syntax error: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`;
+  });
 }
 
 function setIn(target: Record<string, unknown>, path: readonly string[], value: unknown): void {

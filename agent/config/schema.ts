@@ -31,6 +31,8 @@ export const webSchema = z
     telemetry_path: z.string().startsWith('/', 'expected a path starting with "/"').default('/metrics'),
     /** Cmdlines and user names can carry secrets; endpoints show them only when this is set. */
     expose_cmdline: z.boolean().default(false),
+    /** TLS and basic auth, in the exporter-toolkit's web config format (agent/http/web-config.ts); none: plain HTTP. */
+    config_file: z.string().min(1).optional(),
   })
   .strict();
 

@@ -1,6 +1,8 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Logger } from 'pino';
 import type { Exposition } from '../sampler/exposition.js';
+import type { WebGuard } from './web-guard.js';
 
 export const EXPOSITION_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -12,10 +14,21 @@ export interface HttpOptions {
   readonly exposition: () => Exposition | undefined;
   readonly routes?: ReadonlyMap<string, Route>;
   readonly log: Logger;
+  /** TLS, client certificates and basic auth from the web config file; none means plain HTTP for all. */
+  readonly guard?: WebGuard;
 }
 
+/** Every request is small (a GET with a few headers): anything bigger or slower is not a scraper. */
+export const HTTP_LIMITS = {
+  maxHeaderSize: 8 * 1024,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 15_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 512,
+} as const;
+
 export function createHttpServer(opts: HttpOptions): Server {
-  const server = createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?')[0]!;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('read-only: only GET and HEAD\n');
@@ -30,15 +43,60 @@ export function createHttpServer(opts: HttpOptions): Server {
     if (route) return route(req, res);
     if (path === '/') return landingPage(res, opts.telemetryPath);
     text(res, 404, 'Not found\n');
-  });
+  };
+  const guarded = (req: IncomingMessage, res: ServerResponse): void => {
+    const admitted = opts.guard ? opts.guard.admit(req, res) : true;
+    if (admitted === true) return handle(req, res);
+    if (admitted === false) return;
+    admitted.then(
+      (ok) => ok && handle(req, res),
+      (err: Error) => {
+        opts.log.error({ err: err.message }, 'authentication failed with an error');
+        if (!res.headersSent) text(res, 500, 'Internal error\n');
+      },
+    );
+  };
   // Slow or idle clients must not hold sockets: the server only ever sends small cached answers.
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 15_000;
-  server.keepAliveTimeout = 5_000;
+  // Node checks the header and request timeouts on this interval (30 s by default), so a
+  // slowloris-style client is dropped within a second of its timeout rather than half a minute later.
+  const limits: ServerOptions = {
+    maxHeaderSize: HTTP_LIMITS.maxHeaderSize,
+    headersTimeout: HTTP_LIMITS.headersTimeoutMs,
+    requestTimeout: HTTP_LIMITS.requestTimeoutMs,
+    keepAliveTimeout: HTTP_LIMITS.keepAliveTimeoutMs,
+    connectionsCheckingInterval: 1_000,
+  };
+  const tls = opts.guard?.tls;
+  const server: Server = tls
+    ? createHttpsServer(
+        {
+          ...limits,
+          // A client that opens a connection and never finishes the handshake is dropped as soon as a slow header sender.
+          handshakeTimeout: HTTP_LIMITS.headersTimeoutMs,
+          cert: tls.cert,
+          key: tls.key,
+          ca: tls.ca,
+          requestCert: tls.requestCert,
+          rejectUnauthorized: tls.rejectUnauthorized,
+          minVersion: tls.minVersion,
+          maxVersion: tls.maxVersion,
+        },
+        guarded,
+      )
+    : createServer(limits, guarded);
   server.maxHeadersCount = 100;
+  server.maxConnections = HTTP_LIMITS.maxConnections;
+  if (tls) {
+    // A plaintext request or a failed handshake ends here: the socket is closed without an HTTP answer.
+    server.on('tlsClientError', (err) => opts.log.debug({ err: err.message }, 'TLS handshake refused'));
+  }
   server.on('clientError', (err, socket) => {
     opts.log.debug({ err: err.message }, 'client error');
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\n\r\n');
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    // A failed or timed-out TLS handshake has no HTTP to answer in: writing one would keep the socket open.
+    if (code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL')) return void socket.destroy();
+    const status = code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+    if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
     else socket.destroy();
   });
   return server;

@@ -42,6 +42,9 @@ export interface ProcessView {
   readonly privateBytes?: number;
   readonly handles?: number;
   readonly threads?: number;
+  /** Only with `web.expose_cmdline`: command lines and user names can carry secrets. */
+  readonly cmdline?: string;
+  readonly user?: string;
 }
 
 export interface LeakView {
@@ -100,7 +103,7 @@ export function buildState(input: StateInput): State {
       .sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || a.activeAt - b.activeAt),
     activePolicy: familyValues(sample, 'contention_policy_active').find((s) => s.value === 1)?.labels.policy,
     policyActions: input.policyActions ?? [],
-    topProcesses: topProcesses(sample),
+    topProcesses: input.exposeCmdline ? withCommandLines(topProcesses(sample), sample) : topProcesses(sample),
     failedCollectors: sample.collectors.filter((c) => !c.success).map((c) => ({ name: c.name, error: c.error })),
     charts: input.history ? charts(input.history, input.now) : [],
   };
@@ -148,6 +151,14 @@ function topProcesses(sample: Sample): ProcessView[] {
   take('contention_process_handles', 'handles');
   take('contention_process_threads', 'threads');
   return [...byPid.values()].sort((a, b) => (b.privateBytes ?? -1) - (a.privateBytes ?? -1)).slice(0, TOP_PROCESSES);
+}
+
+function withCommandLines(rows: ProcessView[], sample: Sample): ProcessView[] {
+  const table = new Map((sample.facts.processes?.rows ?? []).map((p) => [String(p.pid), p]));
+  return rows.map((row) => {
+    const p = table.get(row.pid);
+    return p ? { ...row, cmdline: p.cmdline, user: p.user } : row;
+  });
 }
 
 interface ChartSpec {

@@ -53,7 +53,7 @@ export function ensureDebian(binary, pkg) {
 }
 
 /** Starts a command and waits until `url` answers 200. */
-export async function startAndWait(cmd, args, url, timeoutMs = 30000) {
+export async function startAndWait(cmd, args, url, timeoutMs = 30000, headers = {}) {
   const proc = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   proc.stderr.on('data', (c) => (err += c));
@@ -61,7 +61,7 @@ export async function startAndWait(cmd, args, url, timeoutMs = 30000) {
   while (Date.now() < deadline) {
     if (proc.exitCode !== null) throw new Error(`${cmd} exited: ${err}`);
     try {
-      if ((await fetch(url)).ok) return proc;
+      if ((await fetch(url, { headers })).ok) return proc;
     } catch {
       // not listening yet
     }

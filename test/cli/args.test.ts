@@ -15,6 +15,12 @@ describe('parseArgs', () => {
     ]);
   });
 
+  it('takes --web.config.file as the web.config_file setting, apart from --config.file', () => {
+    const args = parseArgs(['--config.file=/etc/a.yaml', '--web.config.file=/etc/web.yml']);
+    expect(args.configFile).toBe('/etc/a.yaml');
+    expect(args.overrides).toEqual([{ flag: '--web.config.file', path: ['web', 'config_file'], value: '/etc/web.yml' }]);
+  });
+
   it('turns collectors on and off', () => {
     expect(parseArgs(['--no-collector.pressure', '--collector.disk_queue']).overrides).toEqual([
       { flag: '--no-collector.pressure', path: ['collectors', 'pressure'], value: false },

@@ -29,8 +29,19 @@ export function writeConfig(yaml: string, name = 'agent.yaml'): string {
  * Starts the built agent on a loopback port the OS picks, and waits until it serves its first sample.
  * Build first (`npm run build`); the test command does.
  */
-export async function startAgent(args: string[] = [], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<RunningAgent> {
-  const proc = spawn(process.execPath, [CLI, '--web.listen-address=127.0.0.1:0', ...args], {
+export async function startAgent(
+  args: string[] = [],
+  opts: {
+    env?: NodeJS.ProcessEnv;
+    timeoutMs?: number;
+    /** How to tell it serves, for an agent behind TLS or auth. */
+    ready?: (port: number) => Promise<boolean>;
+    /** A command that runs the agent, such as setpriv with another user and capabilities. */
+    wrapper?: readonly string[];
+  } = {},
+): Promise<RunningAgent> {
+  const command = [...(opts.wrapper ?? []), process.execPath, CLI, '--web.listen-address=127.0.0.1:0', ...args];
+  const proc = spawn(command[0]!, command.slice(1), {
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -77,7 +88,8 @@ export async function startAgent(args: string[] = [], opts: { env?: NodeJS.Proce
   const line = await waitForLog(/msg="contention-agent listening" address=\S+/, opts.timeoutMs ?? 20_000);
   const port = Number(/:(\d+)$/.exec(line)![1]);
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(async () => (await fetch(`${url}/-/ready`)).status === 200, opts.timeoutMs ?? 20_000);
+  const ready = opts.ready ?? (async () => (await fetch(`${url}/-/ready`)).status === 200);
+  await waitFor(() => ready(port), opts.timeoutMs ?? 20_000);
 
   return {
     url,

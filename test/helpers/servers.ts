@@ -78,6 +78,15 @@ export function startPrometheus(opts: { targets: string[]; ruleFiles?: string[];
   );
 }
 
+/** A real Prometheus on loopback running a config file as it is (a shipped one, for instance). */
+export function startPrometheusWithConfig(configFile: string): Promise<RunningServer> {
+  return startServer(
+    'prometheus',
+    (port, dir) => [`--config.file=${configFile}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
+    '/-/ready',
+  );
+}
+
 /** A real Alertmanager on loopback, clustering off, grouping fast enough for tests. */
 export function startAlertmanager(): Promise<RunningServer> {
   return startServer(

@@ -9,6 +9,8 @@ const PACKAGES: Record<string, string> = {
   'prometheus-node-exporter': 'prometheus-node-exporter',
   'prometheus-process-exporter': 'prometheus-process-exporter',
   'systemd-analyze': 'systemd',
+  openssl: 'openssl',
+  setpriv: 'util-linux',
 };
 
 /**

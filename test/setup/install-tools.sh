@@ -9,6 +9,8 @@ declare -A need=(
   [prometheus-alertmanager]=prometheus-alertmanager
   [amtool]=prometheus-alertmanager
   [chromium]=chromium
+  [openssl]=openssl
+  [systemd-analyze]=systemd
 )
 missing=()
 for tool in "${!need[@]}"; do

@@ -78,7 +78,8 @@
   function renderProcesses(state) {
     var rows = state.topProcesses.map(function (p) {
       return el('tr', null, [
-        el('td', { class: 'num' }, [p.pid]), el('td', null, [p.name]), el('td', null, [p.group]),
+        // cmdline and user are in the state only when the agent is set to expose them.
+        el('td', { class: 'num' }, [p.pid]), el('td', p.cmdline === undefined ? null : { title: p.cmdline + ' (' + p.user + ')' }, [p.name]), el('td', null, [p.group]),
         el('td', { class: 'num' }, [bytes(p.privateBytes)]),
         el('td', { class: 'num' }, [p.handles === undefined ? '' : String(p.handles)]),
         el('td', { class: 'num' }, [p.threads === undefined ? '' : String(p.threads)]),
