@@ -169,3 +169,22 @@ describe('alert panels', () => {
     expect(table.fieldConfig?.defaults.links?.[0]?.url).toBe('${runbooks}/${__data.fields.runbook}.md');
   });
 });
+
+describe('deploy/grafana provisioning', () => {
+  const yaml = (path: string) => parse(readFileSync(`${ROOT}deploy/grafana/provisioning/${path}`, 'utf8'));
+
+  it('provisions a Prometheus datasource, the type the dashboards\' datasource variable lists', () => {
+    const { apiVersion, datasources } = yaml('datasources/contention-agent.yaml') as { apiVersion: number; datasources: Array<Record<string, unknown>> };
+    expect(apiVersion).toBe(1);
+    expect(datasources).toEqual([expect.objectContaining({ type: 'prometheus', access: 'proxy', url: expect.stringMatching(/^https?:\/\/\S+$/) })]);
+    for (const { json } of DASHBOARD_FILES) expect(json.templating.list.find((v) => v.name === 'datasource')?.query).toBe(datasources[0]!.type);
+  });
+
+  it('provisions the dashboards from files, at the path docs/dashboards.md says to put dashboards/', () => {
+    const { apiVersion, providers } = yaml('dashboards/contention-agent.yaml') as { apiVersion: number; providers: Array<{ type: string; options: { path: string } }> };
+    expect(apiVersion).toBe(1);
+    expect(providers).toHaveLength(1);
+    expect(providers[0]).toMatchObject({ type: 'file', options: { path: expect.stringMatching(/^\//) } });
+    expect(readFileSync(`${ROOT}docs/dashboards.md`, 'utf8')).toContain(`dashboards:${providers[0]!.options.path}`);
+  });
+});
