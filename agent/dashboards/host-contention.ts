@@ -4,7 +4,7 @@
  */
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { THRESHOLDS as T } from '../detect/thresholds.js';
-import { above, barPanel, below, finish, rowOf, sel, statPanel, tablePanel, timeSeriesPanel } from './panels.js';
+import { above, barPanel, below, finish, newDashboard, rowOf, sel, statPanel, tablePanel, timeSeriesPanel } from './panels.js';
 import { withRunbookLabel } from './runbooks.js';
 import { hostVariables } from './variables.js';
 
@@ -47,7 +47,7 @@ function nowRow(): Array<{ build(): dashboard.Panel }> {
       description: `Free System Page Table Entries. Red below ${T.systemPtesMinFree.toLocaleString('en-US')} (FreeSystemPTEsLow): kernel address space is nearly exhausted and the host is close to hanging.`,
       audience: 'windows',
       unit: 'short',
-      queries: [{ expr: ptesFree, legend: 'free PTEs', instant: true }],
+      queries: [{ expr: ptesFree, legend: 'free PTEs' }],
       thresholds: below(T.systemPtesMinFree),
       runbooks: ['FreeSystemPTEsLow'],
       width: 3,
@@ -65,7 +65,7 @@ function nowRow(): Array<{ build(): dashboard.Panel }> {
       title: 'Commit: share of limit',
       description: 'Committed memory against the commit limit. Orange above 90% (CommitNearLimit), red above 98% (CommitExhausted) where the limit is enforced: always on Windows, only with vm.overcommit_memory=2 on Linux. Elsewhere Linux overcommits and a figure past 100% fails nothing: judge available memory instead.',
       unit: 'percentunit',
-      queries: [{ expr: commitShare, legend: 'commit', instant: true }],
+      queries: [{ expr: commitShare, legend: 'commit' }],
       thresholds: commitThresholds,
       runbooks: ['CommitNearLimit', 'CommitExhausted'],
       width: 3,
@@ -74,7 +74,7 @@ function nowRow(): Array<{ build(): dashboard.Panel }> {
       title: 'Commit limit enforced',
       description: 'Whether allocations fail at the commit limit: always on Windows; on Linux only in strict overcommit mode (vm.overcommit_memory=2). The commit alerts apply only where it is.',
       unit: 'none',
-      queries: [{ expr: `contention_memory_commit_limit_enforced${sel()}`, legend: 'enforced', instant: true }],
+      queries: [{ expr: `contention_memory_commit_limit_enforced${sel()}`, legend: 'enforced' }],
       mappings: [{ type: dashboard.MappingType.ValueToText, options: { '0': { text: 'no (overcommit)', color: 'blue' }, '1': { text: 'yes', color: 'blue' } } }],
       width: 3,
     }),
@@ -82,7 +82,7 @@ function nowRow(): Array<{ build(): dashboard.Panel }> {
       title: 'Available memory',
       description: 'Physical memory available to new allocations without swapping, as a share of all of it. Orange below 10% (AvailableMemoryLow), red below 5% (AvailableMemoryCritical).',
       unit: 'percentunit',
-      queries: [{ expr: availableShare, legend: 'available', instant: true }],
+      queries: [{ expr: availableShare, legend: 'available' }],
       thresholds: availableThresholds,
       runbooks: ['AvailableMemoryLow', 'AvailableMemoryCritical'],
       width: 4,
@@ -92,8 +92,8 @@ function nowRow(): Array<{ build(): dashboard.Panel }> {
       description: 'Runnable threads waiting for a CPU, per CPU, now and the highest the 1 s poller saw since the previous sample. Orange above 2 per CPU (CPUQueueSaturated, judged on the value now).',
       unit: 'short',
       queries: [
-        { expr: perCpu('contention_cpu_queue_length'), legend: 'now', instant: true },
-        { expr: perCpu('contention_cpu_queue_length_peak'), legend: 'peak', instant: true },
+        { expr: perCpu('contention_cpu_queue_length'), legend: 'now' },
+        { expr: perCpu('contention_cpu_queue_length_peak'), legend: 'peak' },
       ],
       thresholds: above(T.cpuQueuePerCpu),
       runbooks: ['CPUQueueSaturated'],
@@ -130,7 +130,7 @@ function nowRow(): Array<{ build(): dashboard.Panel }> {
         links: [{ title: 'Runbook: ${__data.fields.runbook}', url: '${runbooks}/${__data.fields.runbook}.md', newTab: true }],
         width: 9,
       },
-      { hide: ['Value', 'runbook'], sortBy: { field: 'alertstate', desc: false } },
+      { hide: ['Value'], sortBy: { field: 'alertstate', desc: false } },
     ),
   ];
 }
@@ -289,14 +289,13 @@ function historyRows(): Array<{ build(): dashboard.Panel } | dashboard.RowBuilde
 }
 
 export function hostContention(): dashboard.Dashboard {
-  const builder = new dashboard.DashboardBuilder('Host contention')
-    .uid(HOST_CONTENTION_UID)
-    .description('What is saturated or near a limit on one host right now, and the history behind it. Thresholds equal the alert rules\'.')
-    .tags(['contention-agent'])
-    .editable()
-    .tooltip(dashboard.DashboardCursorSync.Crosshair)
-    .time({ from: 'now-3h', to: 'now' })
-    .refresh('30s');
+  const builder = newDashboard({
+    title: 'Host contention',
+    uid: HOST_CONTENTION_UID,
+    description: 'What is saturated or near a limit on one host right now, and the history behind it. Thresholds equal the alert rules\'.',
+    from: 'now-3h',
+    refresh: '30s',
+  });
   for (const v of hostVariables()) builder.withVariable(v);
   builder.withRow(rowOf('Saturated right now'));
   for (const p of nowRow()) builder.withPanel(p);

@@ -173,3 +173,28 @@ export function finish(builder: dashboard.DashboardBuilder): dashboard.Dashboard
   for (const panel of built.panels ?? []) panel.id = ++id;
   return built;
 }
+
+const TAG = 'contention-agent';
+
+/**
+ * A dashboard with the settings all three share: the tag, a shared crosshair, and a menu of the
+ * other contention-agent dashboards that keeps the time range and the host.
+ */
+export function newDashboard(spec: { title: string; uid: string; description: string; from: string; refresh: string }): dashboard.DashboardBuilder {
+  return new dashboard.DashboardBuilder(spec.title)
+    .uid(spec.uid)
+    .description(spec.description)
+    .tags([TAG])
+    .editable()
+    .tooltip(dashboard.DashboardCursorSync.Crosshair)
+    .time({ from: spec.from, to: 'now' })
+    .refresh(spec.refresh)
+    .link(
+      new dashboard.DashboardLinkBuilder('contention-agent')
+        .type(dashboard.DashboardLinkType.Dashboards)
+        .tags([TAG])
+        .asDropdown(true)
+        .includeVars(true)
+        .keepTime(true),
+    );
+}

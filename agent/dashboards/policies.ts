@@ -4,7 +4,7 @@
  */
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as common from '@grafana/grafana-foundation-sdk/common';
-import { finish, rowOf, sel, statPanel, tablePanel, timeSeriesPanel, type DataLink } from './panels.js';
+import { finish, newDashboard, rowOf, sel, statPanel, tablePanel, timeSeriesPanel, type DataLink } from './panels.js';
 import { hostVariables } from './variables.js';
 
 export const POLICIES_UID = 'contention-policies';
@@ -15,14 +15,13 @@ const violations = `contention_policy_violations_total${sel()}`;
 const agentPage: DataLink = { title: 'Open the agent\'s page on ${instance}', url: 'http://${instance}/', newTab: true };
 
 export function policies(): dashboard.Dashboard {
-  const builder = new dashboard.DashboardBuilder('Policies')
-    .uid(POLICIES_UID)
-    .description('The managing policy of one host, the limits its process groups broke, and the actions the agent took: logs, trims and stops.')
-    .tags(['contention-agent'])
-    .editable()
-    .tooltip(dashboard.DashboardCursorSync.Crosshair)
-    .time({ from: 'now-24h', to: 'now' })
-    .refresh('1m');
+  const builder = newDashboard({
+    title: 'Policies',
+    uid: POLICIES_UID,
+    description: 'The managing policy of one host, the limits its process groups broke, and the actions the agent took: logs, trims and stops.',
+    from: 'now-24h',
+    refresh: '1m',
+  });
   for (const v of hostVariables()) builder.withVariable(v);
   builder.withRow(rowOf('Now'));
   builder.withPanel(

@@ -3,7 +3,7 @@
  * it runs out; a drill-down from a process group to its processes through the `group` variable.
  */
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { above, barPanel, below, finish, rowOf, sel, tablePanel, timeSeriesPanel, type DataLink, type PanelSpec } from './panels.js';
+import { above, barPanel, below, finish, newDashboard, rowOf, sel, tablePanel, timeSeriesPanel, type DataLink, type PanelSpec } from './panels.js';
 import { groupVariable, hostVariables } from './variables.js';
 
 export const PROCESSES_UID = 'contention-processes';
@@ -16,11 +16,16 @@ const DAY = 86_400;
 const TOP = 10;
 
 const inGroup = sel('group=~"$group"');
-/** Opens this dashboard on one group, keeping the time range and the host. */
-const drillToGroup: DataLink = {
-  title: 'Show group ${__field.labels.group}',
-  url: `/d/${PROCESSES_UID}/processes-and-leaks?\${__url_time_range}&\${datasource:queryparam}&\${job:queryparam}&\${instance:queryparam}&var-group=\${__field.labels.group}`,
-};
+/**
+ * Opens this dashboard on one group, keeping the time range and the host. A series names its group
+ * in its labels; a table row in its `group` column.
+ */
+const drillToGroup = (group: '${__field.labels.group}' | '${__data.fields.group}'): DataLink => ({
+  title: `Show group ${group}`,
+  url: `/d/${PROCESSES_UID}/processes-and-leaks?\${__url_time_range}&\${datasource:queryparam}&\${job:queryparam}&\${instance:queryparam}&var-group=${group}`,
+});
+const seriesGroup = drillToGroup('${__field.labels.group}');
+const rowGroup = drillToGroup('${__data.fields.group}');
 
 const measures = [
   { key: 'private_bytes', what: 'private bytes', unit: 'bytes', note: 'Private bytes: on Linux resident anonymous memory plus swap (RssAnon + VmSwap), on Windows Private Bytes.' },
@@ -35,7 +40,7 @@ function topGroups(): Array<{ build(): dashboard.Panel }> {
       description: `The ${TOP} process groups of the selected groups holding the most ${m.what}. ${m.note} Click a bar to show that group alone.`,
       unit: m.unit, min: 0,
       queries: [{ expr: `topk(${TOP}, contention_process_group_${m.key}${inGroup})`, legend: '{{group}}', instant: true }],
-      links: [drillToGroup],
+      links: [seriesGroup],
     }),
   );
 }
@@ -48,7 +53,7 @@ function topProcesses(): Array<{ build(): dashboard.Panel }> {
         description: `The processes of the selected groups among the agent's top ${TOP} by ${m.what} (it exports the top K per measure, not every process). ${m.note} Click a row to show its group.`,
         unit: m.unit,
         queries: [{ expr: `topk(${TOP}, contention_process_${m.key}${inGroup})`, instant: true }],
-        links: [drillToGroup],
+        links: [rowGroup],
       },
       { rename: { Value: m.what }, sortBy: { field: m.what, desc: true } },
     ),
@@ -65,6 +70,7 @@ function leakPanels(): Array<{ build(): dashboard.Panel }> {
       ...spec,
       queries: [{ expr: `${metric}${sel()}`, legend: '{{subject_kind}} {{subject}} {{resource}}' }],
       runbooks: ['LeakSuspected'],
+      width: 6,
     });
   return [
     tablePanel(
@@ -92,6 +98,7 @@ function leakPanels(): Array<{ build(): dashboard.Panel }> {
       queries: [{ expr: `contention_seconds_to_exhaustion${sel()}`, legend: '{{resource}}', instant: true }],
       thresholds: below(DAY, EXHAUSTION_HORIZON_SECONDS),
       runbooks: ['ProcessGroupLeakExhaustsMemory', 'LeakSuspected'],
+      width: 6,
     }),
     growth(
       { title: 'Growth rate: memory', description: 'Robust (Theil–Sen) growth rate of the floor of each judged byte measure (private bytes, pool bytes, commit) over the detection window, for suspects and the strongest other candidates.', unit: 'Bps' },
@@ -108,6 +115,7 @@ function leakPanels(): Array<{ build(): dashboard.Panel }> {
       queries: [{ expr: `contention_trend_confidence${sel()}`, legend: '{{subject_kind}} {{subject}} {{resource}}' }],
       thresholds: above(MIN_CONFIDENCE),
       runbooks: ['LeakSuspected'],
+      width: 6,
     }),
   ];
 }
@@ -119,7 +127,7 @@ function groupHistory(): Array<{ build(): dashboard.Panel }> {
       description: `${m.what[0]!.toUpperCase()}${m.what.slice(1)} summed over the processes of each selected group. ${m.note} A leak is a floor that keeps rising; a sawtooth with a flat floor is not one. Click a point to show that group alone.`,
       unit: m.unit, min: 0,
       queries: [{ expr: `contention_process_group_${m.key}${inGroup}`, legend: '{{group}}' }],
-      links: [drillToGroup],
+      links: [seriesGroup],
     }),
   );
   const perProcess = measures.map((m) =>
@@ -151,14 +159,13 @@ function groupHistory(): Array<{ build(): dashboard.Panel }> {
 }
 
 export function processesAndLeaks(): dashboard.Dashboard {
-  const builder = new dashboard.DashboardBuilder('Processes and leaks')
-    .uid(PROCESSES_UID)
-    .description('Who holds memory, handles and threads on one host, what grows steadily (leak suspects), and when a limited resource runs out.')
-    .tags(['contention-agent'])
-    .editable()
-    .tooltip(dashboard.DashboardCursorSync.Crosshair)
-    .time({ from: 'now-6h', to: 'now' })
-    .refresh('30s');
+  const builder = newDashboard({
+    title: 'Processes and leaks',
+    uid: PROCESSES_UID,
+    description: 'Who holds memory, handles and threads on one host, what grows steadily (leak suspects), and when a limited resource runs out.',
+    from: 'now-6h',
+    refresh: '30s',
+  });
   for (const v of [...hostVariables(), groupVariable()]) builder.withVariable(v);
   builder.withRow(rowOf('Top now'));
   for (const p of [...topGroups(), ...topProcesses()]) builder.withPanel(p);

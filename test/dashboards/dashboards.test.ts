@@ -56,7 +56,7 @@ describe('dashboard conventions', () => {
     }
     const processes = DASHBOARD_FILES.find((d) => d.file === 'processes-and-leaks.json')!.json;
     expect(processes.templating.list.map((v) => v.name)).toContain('group');
-    const drill = dataPanels(processes).filter((p) => [...(p.fieldConfig?.defaults.links ?? [])].some((l) => l.url.includes(`/d/${processes.uid}/`) && l.url.includes('var-group=${__field.labels.group}')));
+    const drill = dataPanels(processes).filter((p) => [...(p.fieldConfig?.defaults.links ?? [])].some((l) => l.url.includes(`/d/${processes.uid}/`) && /var-group=\$\{__(field\.labels|data\.fields)\.group\}$/.test(l.url)));
     expect(drill.map((p) => p.title)).toEqual(expect.arrayContaining(['Top groups by private bytes', 'Top processes by private bytes', 'Private bytes by group']));
   });
 
