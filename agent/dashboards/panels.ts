@@ -170,7 +170,14 @@ export const rowOf = (title: string): dashboard.RowBuilder => new dashboard.RowB
 export function finish(builder: dashboard.DashboardBuilder): dashboard.Dashboard {
   const built = builder.build();
   let id = 0;
-  for (const panel of built.panels ?? []) panel.id = ++id;
+  for (const panel of built.panels ?? []) {
+    panel.id = ++id;
+    if (panel.type === 'row') continue;
+    const { links = [], fieldConfig } = panel as dashboard.Panel;
+    for (const link of [...links, ...(fieldConfig?.defaults.links ?? [])]) delete link.placement;
+  }
+  // The SDK's default puts links inside the controls menu; the dashboards' menu belongs in plain sight.
+  for (const link of built.links ?? []) delete link.placement;
   return built;
 }
 

@@ -52,7 +52,7 @@ describe('dashboard conventions', () => {
   it('has job and instance variables on every dashboard, and a group variable to drill down from group to process', () => {
     for (const { file, json } of DASHBOARD_FILES) {
       const names = json.templating.list.map((v) => v.name);
-      expect(names, file).toEqual(expect.arrayContaining(['datasource', 'job', 'instance']));
+      expect(names, file).toEqual(expect.arrayContaining(['datasource', 'job', 'instance', 'runbooks']));
     }
     const processes = DASHBOARD_FILES.find((d) => d.file === 'processes-and-leaks.json')!.json;
     expect(processes.templating.list.map((v) => v.name)).toContain('group');
