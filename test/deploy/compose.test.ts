@@ -64,14 +64,24 @@ describe('deploy/compose/compose.yaml', () => {
           continue;
         }
         expect(m.readOnly, `${name}: ${m.source}`).toBe(true);
-        // Grafana's folders come from the dashboards work: checked by path here, by content in its own tests.
-        if (name !== 'grafana' && m.source.startsWith(ROOT)) expect(existsSync(m.source), `${name}: ${relative(ROOT, m.source)}`).toBe(true);
+        if (m.source.startsWith(ROOT)) expect(existsSync(m.source), `${name}: ${relative(ROOT, m.source)}`).toBe(true);
       }
     }
     expect(mountsOf('grafana').filter((m) => m.bind).map((m) => [relative(ROOT, m.source), m.target])).toEqual([
-      ['deploy/grafana', '/etc/grafana/provisioning'],
-      ['dashboards', '/var/lib/grafana/dashboards'],
+      ['deploy/grafana/provisioning/dashboards', '/etc/grafana/provisioning/dashboards'],
+      ['deploy/compose/grafana-datasource.yaml', '/etc/grafana/provisioning/datasources/contention-agent.yaml'],
+      ['dashboards', '/var/lib/grafana/dashboards/contention-agent'],
     ]);
+  });
+
+  it('gives Grafana the shipped provider, a data source that differs from the shipped one only in its address, and the dashboards where the provider looks', () => {
+    const shipped = parse(readFileSync(join(ROOT, 'deploy/grafana/provisioning/datasources/contention-agent.yaml'), 'utf8'));
+    const own = parse(readFileSync(join(DIR, 'grafana-datasource.yaml'), 'utf8'));
+    expect(own.datasources[0].url).toBe('http://prometheus:9090');
+    expect({ ...own.datasources[0], url: undefined }).toEqual({ ...shipped.datasources[0], url: undefined });
+    const provider = parse(readFileSync(join(ROOT, 'deploy/grafana/provisioning/dashboards/contention-agent.yaml'), 'utf8'));
+    const dashboards = mountsOf('grafana').find((m) => relative(ROOT, m.source) === 'dashboards');
+    expect(dashboards?.target).toBe(provider.providers[0].options.path);
   });
 
   it('publishes every port on loopback only', () => {

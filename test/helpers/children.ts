@@ -8,6 +8,9 @@ export const SCRIPTS = {
   /** Allocates and touches `mib` MiB every `ms` milliseconds and never frees it. */
   leak: (mib = 1, ms = 50) =>
     `const held = []; setInterval(() => { held.push(Buffer.alloc(${mib} * 1024 * 1024, 1)); }, ${ms}); console.log('ready');`,
+  /** Opens `n` more file descriptors every `ms` milliseconds, up to `max`, and keeps them (a handle leak). */
+  fdLeak: (n = 20, ms = 100, max = 15_000) =>
+    `const fs = require('fs'); const fds = []; setInterval(() => { for (let i = 0; i < ${n} && fds.length < ${max}; i++) fds.push(fs.openSync('/dev/null', 'r')); }, ${ms}); console.log('ready');`,
   /** Opens `n` file descriptors and keeps them. */
   fds: (n: number) => `const fs = require('fs'); const fds = []; for (let i = 0; i < ${n}; i++) fds.push(fs.openSync('/dev/null', 'r')); console.log('ready'); setInterval(() => {}, 1e6);`,
   /** Starts `n` worker threads that sleep. */
