@@ -11,11 +11,13 @@ export interface FamilyDef {
 import { deliveryCatalog } from './catalog-delivery.js';
 import { detectCatalog } from './catalog-detect.js';
 import { processCatalog } from './catalog-processes.js';
+import { rulesCatalog } from './catalog-rules.js';
 
 export const catalog = {
   ...processCatalog,
   ...detectCatalog,
   ...deliveryCatalog,
+  ...rulesCatalog,
   // Agent health
   contention_collector_success: {
     type: 'gauge', labels: ['collector'],
