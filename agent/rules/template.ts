@@ -115,11 +115,11 @@ function printf(format: string, v: number): string {
   });
 }
 
-/** Binary (Ki, Mi, Gi...) prefixes with four significant digits, as Prometheus's humanize1024. */
+/** Binary prefixes (ki, Mi, Gi...: Prometheus writes kibi in lower case) with four significant digits, as its humanize1024. */
 export function humanize1024(v: number): string {
   if (Math.abs(v) <= 1 || !Number.isFinite(v)) return goG(v, 4);
   let prefix = '';
-  for (const p of ['Ki', 'Mi', 'Gi', 'Ti', 'Pi', 'Ei', 'Zi', 'Yi']) {
+  for (const p of ['ki', 'Mi', 'Gi', 'Ti', 'Pi', 'Ei', 'Zi', 'Yi']) {
     if (Math.abs(v) < 1024) break;
     prefix = p;
     v /= 1024;
@@ -134,14 +134,15 @@ export function humanizeDuration(v: number): string {
   if (Math.abs(v) >= 1) {
     const sign = v < 0 ? '-' : '';
     v = Math.abs(v);
-    const duration = Math.trunc(v);
-    const seconds = duration % 60;
-    const minutes = Math.trunc(duration / 60) % 60;
-    const hours = Math.trunc(duration / 3600) % 24;
-    const days = Math.trunc(duration / 86400);
-    if (days !== 0) return `${sign}${days}d ${hours}h ${minutes}m ${seconds}s`;
-    if (hours !== 0) return `${sign}${hours}h ${minutes}m ${seconds}s`;
-    if (minutes !== 0) return `${sign}${minutes}m ${seconds}s`;
+    // Go's int64 conversion: beyond its range amd64 yields the smallest int64, and the parts turn negative.
+    const duration = v >= 2 ** 63 ? -(2n ** 63n) : BigInt(Math.trunc(v));
+    const seconds = duration % 60n;
+    const minutes = (duration / 60n) % 60n;
+    const hours = (duration / 3600n) % 24n;
+    const days = duration / 86400n;
+    if (days !== 0n) return `${sign}${days}d ${hours}h ${minutes}m ${seconds}s`;
+    if (hours !== 0n) return `${sign}${hours}h ${minutes}m ${seconds}s`;
+    if (minutes !== 0n) return `${sign}${minutes}m ${seconds}s`;
     return `${sign}${goG(v, 4)}s`;
   }
   let prefix = '';
