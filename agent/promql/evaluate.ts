@@ -166,34 +166,35 @@ export function extrapolatedRate(pts: readonly { t: number; v: number }[], range
   return (result * (interval / sampled)) / (rangeMs / 1000);
 }
 
-/** Kahan–Neumaier summation step, as Prometheus sums regression terms (so thresholds compare on the same bits). */
-function kahanInc(inc: number, sum: number, c: number): [number, number] {
-  const t = sum + inc;
-  if (!Number.isFinite(t)) return [t, 0];
-  if (Math.abs(sum) >= Math.abs(inc)) return [t, c + (sum - t) + inc];
-  return [t, c + (inc - t) + sum];
-}
-
 /** Least-squares slope (per second) and intercept at `interceptTime`, as Prometheus's deriv() and predict_linear(). */
 export function linearRegression(pts: readonly { t: number; v: number }[], interceptTime: number): { slope: number; intercept: number } {
-  let n = 0;
-  let sumX = 0, cX = 0, sumY = 0, cY = 0, sumXY = 0, cXY = 0, sumX2 = 0, cX2 = 0;
+  // Kahan–Neumaier compensated sums, as Prometheus sums the terms (so thresholds compare on the same bits).
+  const sums = new Float64Array(8); // sumX, cX, sumY, cY, sumXY, cXY, sumX2, cX2
+  const add = (i: number, inc: number): void => {
+    const sum = sums[i]!;
+    const t = sum + inc;
+    if (!Number.isFinite(t)) sums[i + 1] = 0;
+    else if (Math.abs(sum) >= Math.abs(inc)) sums[i + 1]! += sum - t + inc;
+    else sums[i + 1]! += inc - t + sum;
+    sums[i] = t;
+  };
   const initY = pts[0]!.v;
   let constY = true;
-  pts.forEach((p, i) => {
+  for (let i = 0; i < pts.length; i++) {
+    const p = pts[i]!;
     if (constY && i > 0 && p.v !== initY) constY = false;
-    n += 1;
     const x = (p.t - interceptTime) / 1e3;
-    [sumX, cX] = kahanInc(x, sumX, cX);
-    [sumY, cY] = kahanInc(p.v, sumY, cY);
-    [sumXY, cXY] = kahanInc(x * p.v, sumXY, cXY);
-    [sumX2, cX2] = kahanInc(x * x, sumX2, cX2);
-  });
+    add(0, x);
+    add(2, p.v);
+    add(4, x * p.v);
+    add(6, x * x);
+  }
   if (constY) return Number.isFinite(initY) ? { slope: 0, intercept: initY } : { slope: NaN, intercept: NaN };
-  sumX += cX;
-  sumY += cY;
-  sumXY += cXY;
-  sumX2 += cX2;
+  const n = pts.length;
+  const sumX = sums[0]! + sums[1]!;
+  const sumY = sums[2]! + sums[3]!;
+  const sumXY = sums[4]! + sums[5]!;
+  const sumX2 = sums[6]! + sums[7]!;
   const covXY = sumXY - (sumX * sumY) / n;
   const varX = sumX2 - (sumX * sumX) / n;
   const slope = covXY / varX;
