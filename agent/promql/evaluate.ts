@@ -1,8 +1,9 @@
 import type { StoredSeries } from '../history/source.js';
 import { isComparison, type BinaryOp, type Expr, type SelectorExpr, type VectorMatching } from './ast.js';
+import type { Labels } from '../metrics/sample.js';
 import { PromqlError } from './parse.js';
 
-export type Labels = Readonly<Record<string, string>>;
+export type { Labels };
 
 /** One element of an instant vector; `labels.__name__` is the metric name while Prometheus keeps it. */
 export interface Element {
@@ -29,8 +30,7 @@ export const LOOKBACK_MS = 5 * 60 * 1000;
 
 /** Evaluates an expression at `timeMs`, with Prometheus semantics for the supported subset. Throws PromqlError on a runtime error (many-to-many matching, duplicate series). */
 export function evaluate(expr: Expr, data: EvalData, timeMs: number): Value {
-  const value = evalAt(expr, data, timeMs);
-  return value;
+  return evalAt(expr, data, timeMs);
 }
 
 function evalAt(e: Expr, data: EvalData, t: number): Value {

@@ -92,13 +92,6 @@ export function loadRuleFiles(files: readonly string[]): RulesResult {
     if (result.ok) groups.push(...result.groups);
     else errors.push(...result.errors);
   }
-  const names = new Map<string, string>();
-  for (const g of groups) {
-    const key = g.name;
-    const other = names.get(key);
-    if (other) errors.push(`${g.file}: group ${g.name}: a group of this name is already in ${other}`);
-    names.set(key, g.file);
-  }
   return errors.length > 0 ? { ok: false, errors } : { ok: true, groups, files: [...files] };
 }
 
@@ -169,6 +162,8 @@ export function parseRuleText(text: string, file: string): RulesResult {
       };
       rules.push({ kind: 'alert', name: rname, expr, exprText, forMs, labels: compile('labels', labels), annotations: compile('annotations', annotations) });
     });
+    // As Prometheus: group names are unique within a file.
+    if (gname && groups.some((other) => other.name === gname)) errors.push(`${gwhere}: a group of this name is already in the file`);
     if (gname) groups.push({ file, name: gname, rules });
   });
   return errors.length > 0 ? { ok: false, errors } : { ok: true, groups, files: [file] };
