@@ -98,11 +98,11 @@ const cpuQueues = ['b1', 'b2', 'b3'].map((host) => ({ host, steps: Array.from({ 
 const built: Scenario[] = [
   {
     name: 'a stale gap restarts the for clock; a series that just ends lingers for the lookback',
-    series: [
-      { series: `contention_kernel_table_free_entries{table="system_ptes",instance="gap",${J}}`, steps: [...repeat(9999, 4), 'stale', undefined, ...repeat(9999, 10)] },
-      { series: `contention_kernel_table_free_entries{table="system_ptes",instance="ends",${J}}`, steps: repeat(9999, 4) },
-      { series: `up{instance="gap",${J}}`, steps: repeat(1, 16) },
-    ].map((s) => ({ ...inputSeries(s.series, '0'), steps: s.steps })),
+    series: ([
+      [`contention_kernel_table_free_entries{table="system_ptes",instance="gap",${J}}`, [...repeat(9999, 4), 'stale', undefined, ...repeat(9999, 10)]],
+      [`contention_kernel_table_free_entries{table="system_ptes",instance="ends",${J}}`, repeat(9999, 4)],
+      [`up{instance="gap",${J}}`, repeat(1, 16)],
+    ] as Array<[string, Step[]]>).map(([series, steps]) => ({ ...inputSeries(series, '0'), steps })),
   },
   {
     name: 'odd ratios around the table thresholds (rendered percentages)',

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, parseExposition, startAgent, waitFor, writeConfig, type RunningAgent } from '../helpers/agent.js';
+import { startAlertmanager } from '../helpers/servers.js';
 
 /**
  * Local evaluation in the built agent: the shipped KernelTableExhausted rule (under 2% free, held 1m)
@@ -31,10 +32,13 @@ async function metric(agent: RunningAgent, name: string, labels: Record<string, 
 const EXHAUSTED = { alertname: 'KernelTableExhausted', severity: 'critical' };
 
 describe('local rule evaluation in the running agent', () => {
-  it('fires a shipped rule on the host\'s own figures, exports its state and logs it; a reload keeps it firing', async () => {
+  it('fires a shipped rule on the host\'s own figures, exports its state, logs it and delivers it; a reload keeps it firing', async () => {
     const { procfs, tasks } = nearlyFullPidsProcfs();
     expect(tasks).toBeGreaterThan(49);
-    const file = writeConfig(`sampling:\n  interval: 1s\npaths:\n  procfs: ${procfs}\nrules:\n  enabled: true\n  instance: test-host\n`);
+    const alertmanager = await startAlertmanager();
+    const file = writeConfig(
+      `sampling:\n  interval: 1s\npaths:\n  procfs: ${procfs}\nrules:\n  enabled: true\n  instance: test-host\nalerting:\n  alertmanagers: ["${alertmanager.url}"]\n`,
+    );
     const agent = await startAgent([`--config.file=${file}`]);
     try {
       await agent.waitForLog(/evaluating alert rules locally/);
@@ -51,6 +55,15 @@ describe('local rule evaluation in the running agent', () => {
       expect(firing).toMatch(/source=rules/);
       expect(firing).toMatch(/summary="Kernel table pids nearly full \([0-9.]+% free\) on test-host"/);
       expect(await metric(agent, 'contention_rule_evaluation_failures_total', { rule_group: 'contention-kernel', rule: 'KernelTableExhausted' })).toBe(0);
+      // Delivered like the detector's alerts, marked as coming from the rules.
+      let delivered: { labels: Record<string, string>; annotations: Record<string, string> } | undefined;
+      await waitFor(async () => {
+        const alerts = (await (await fetch(`${alertmanager.url}/api/v2/alerts`)).json()) as Array<{ labels: Record<string, string>; annotations: Record<string, string> }>;
+        delivered = alerts.find((a) => a.labels.alertname === 'KernelTableExhausted');
+        return delivered !== undefined;
+      }, 15_000, 'KernelTableExhausted at Alertmanager');
+      expect(delivered!.labels).toEqual({ alertname: 'KernelTableExhausted', severity: 'critical', table: 'pids', job: 'contention-agent', instance: 'test-host', source: 'rules' });
+      expect(delivered!.annotations.runbook_url).toBe('docs/runbooks/KernelTableExhausted.md');
 
       const pendingBefore = agent.logs().match(/alert pending.*alertname=KernelTableExhausted/g)?.length;
       agent.proc.kill('SIGHUP');
@@ -61,6 +74,7 @@ describe('local rule evaluation in the running agent', () => {
       expect(agent.logs()).not.toMatch(/alert resolved.*alertname=KernelTableExhausted/);
     } finally {
       await agent.stop();
+      await alertmanager.stop();
     }
   }, 150_000);
 
