@@ -23,7 +23,7 @@ export function checkConfig(file: string | undefined): number {
   }
   const collectors = enabledCollectors(config).map((c) => c.name);
   process.stdout.write(
-    `${file}: valid; sampling every ${config.sampling.interval}s, ${collectors.length} collectors (${collectors.join(', ')}), listening on ${config.web.listen_address}\n`,
+    `${file}: valid; sampling every ${config.sampling.interval}s, ${collectors.length} collectors (${collectors.join(', ')}), listening on ${config.web.listen_address}${rules.groups ? `, ${rules.groups.reduce((n, g) => n + g.rules.length, 0)} rules evaluated locally` : ''}\n`,
   );
   return 0;
 }
