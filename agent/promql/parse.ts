@@ -1,6 +1,8 @@
 import { parser } from '@prometheus-io/lezer-promql';
-import type { SyntaxNode } from '@lezer/common';
 import { FUNCTIONS, isComparison, isSetOp, typeOf, type BinaryOp, type Expr, type FunctionName, type MatchOp, type Matcher, type SelectorExpr, type ValueType, type VectorMatching } from './ast.js';
+
+/** A node of lezer's syntax tree (its type comes with the parser, so no direct dependency on @lezer/common). */
+type SyntaxNode = ReturnType<typeof parser.parse>['topNode'];
 
 /** A PromQL expression the agent cannot evaluate: a syntax error or a construct outside its subset. */
 export class PromqlError extends Error {
