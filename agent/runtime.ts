@@ -4,6 +4,9 @@ import { enabledCollectors } from './collectors/registry.js';
 import type { Config } from './config/schema.js';
 import { createLeakDetector, type LeakDetector } from './detect/leak-stage.js';
 import { createHistory, type History } from './history/history.js';
+import type { RulesState } from './rules/engine.js';
+import type { RuleGroup } from './rules/load.js';
+import { createRulesStage, type RulesStage } from './rules/stage.js';
 import { createExpositionRenderer } from './sampler/exposition.js';
 import { startPlatformQueueWatch } from './sampler/platform-queue-watch.js';
 import { createSampler, type Sampler, type Stage } from './sampler/sampler.js';
@@ -13,6 +16,8 @@ export interface Runtime {
   readonly sampler: Sampler;
   /** Present when the runtime was given a history to record into. */
   readonly detector?: LeakDetector;
+  /** Present when rule groups were given (rules.enabled) and a history to evaluate them on. */
+  readonly rules?: RulesStage;
   stop(): void;
 }
 
@@ -21,18 +26,35 @@ export interface LongLived {
   readonly history?: History;
   /** The retired runtime's detector alerts, so a reload neither resolves nor re-fires them. */
   readonly detectorAlerts?: readonly Alert[];
+  /** The retired runtime's rule evaluation state, so pending and firing alerts carry on. */
+  readonly rulesState?: RulesState;
 }
 
 /**
  * Wires the sampling side for one config: the queue poller, the enabled collectors, the stages that
  * derive from each sample, and the renderer. A reload builds a new runtime and retires the old one.
  */
-export function createRuntime(config: Config, log: Logger, longLived: LongLived = {}, extraStages: readonly Stage[] = []): Runtime {
+export function createRuntime(
+  config: Config,
+  log: Logger,
+  longLived: LongLived = {},
+  extraStages: readonly Stage[] = [],
+  ruleGroups?: readonly RuleGroup[],
+): Runtime {
   const queueWatch = startPlatformQueueWatch(config);
   const ctx = { config, procfs: config.paths.procfs, sysfs: config.paths.sysfs, queueWatch };
   const collectors = enabledCollectors(config).map((spec) => ({ spec, instance: spec.create(ctx) }));
   const detector = longLived.history ? createLeakDetector(longLived.history, config, longLived.detectorAlerts) : undefined;
-  const stages = [...(detector ? [detector] : []), ...extraStages];
+  const rules =
+    longLived.history && ruleGroups
+      ? createRulesStage(ruleGroups, longLived.history, {
+          target: { job: config.rules.job, instance: config.rules.instance },
+          intervalSeconds: config.sampling.interval,
+          carried: longLived.rulesState,
+          log,
+        })
+      : undefined;
+  const stages = [...(detector ? [detector] : []), ...(rules ? [rules] : []), ...extraStages];
   const sampler = createSampler({
     collectors,
     stages,
@@ -44,6 +66,7 @@ export function createRuntime(config: Config, log: Logger, longLived: LongLived 
     config,
     sampler,
     detector,
+    rules,
     stop() {
       sampler.stop();
       queueWatch.stop();

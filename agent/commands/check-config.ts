@@ -1,6 +1,7 @@
 import { enabledCollectors } from '../collectors/registry.js';
 import { loadConfigFile } from '../config/load.js';
 import { loadWebConfig } from '../http/web-config.js';
+import { loadConfiguredRules } from '../rules/configured.js';
 
 /** Validates a config file: exit 0 with a one-line summary, or 1 with every error. */
 export function checkConfig(file: string | undefined): number {
@@ -18,9 +19,15 @@ export function checkConfig(file: string | undefined): number {
     return 1;
   }
   const { config } = result;
+  const rules = loadConfiguredRules(config, file);
+  if (!rules.ok) {
+    for (const error of rules.errors) process.stderr.write(`${error}\n`);
+    process.stderr.write(`${file}: invalid (${rules.errors.length} error${rules.errors.length === 1 ? '' : 's'} in rule files)\n`);
+    return 1;
+  }
   const collectors = enabledCollectors(config).map((c) => c.name);
   process.stdout.write(
-    `${file}: valid; sampling every ${config.sampling.interval}s, ${collectors.length} collectors (${collectors.join(', ')}), listening on ${config.web.listen_address}\n`,
+    `${file}: valid; sampling every ${config.sampling.interval}s, ${collectors.length} collectors (${collectors.join(', ')}), listening on ${config.web.listen_address}${rules.groups ? `, ${rules.groups.reduce((n, g) => n + g.rules.length, 0)} rules evaluated locally` : ''}\n`,
   );
   return 0;
 }

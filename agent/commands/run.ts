@@ -12,6 +12,7 @@ import type { Sample } from '../metrics/sample.js';
 import type { SeriesSource } from '../history/source.js';
 import { createAgentHistory, createRuntime, type Runtime } from '../runtime.js';
 import { openEventLog } from '../platform/windows/event-log.js';
+import { loadConfiguredRules } from '../rules/configured.js';
 
 /** Runs the agent until SIGTERM/SIGINT; SIGHUP reloads the config file and keeps the old one if the new is bad. */
 export async function run(config: Config, log: Logger, configFile: string | undefined, overrides: readonly Override[]): Promise<number> {
@@ -38,12 +39,21 @@ export async function run(config: Config, log: Logger, configFile: string | unde
     log,
   );
   const stages = [deliveryMetricsStage(delivery)];
-  let runtime: Runtime = createRuntime(config, log, { history }, stages);
+  const rules = loadConfiguredRules(config, configFile);
+  if (!rules.ok) {
+    for (const error of rules.errors) process.stderr.write(`${error}\n`);
+    delivery.stop();
+    return 1;
+  }
+  if (rules.groups) log.info({ files: rules.files.join(','), rules: rules.groups.reduce((n, g) => n + g.rules.length, 0) }, 'evaluating alert rules locally');
+  let runtime: Runtime = createRuntime(config, log, { history }, stages, rules.groups);
   const deliverAfterEachSample = (r: Runtime) =>
     r.sampler.onSample((sample) => {
       // The detector stage recorded what the collectors read; this adds what stages and health derived.
       history.record(sample);
       delivery.offer('detector', r.detector?.alerts() ?? [], sample.timestamp);
+      // Offered even when local evaluation is off, so turning it off by a reload resolves what it fired.
+      delivery.offer('rules', r.rules?.alerts() ?? [], sample.timestamp);
     });
   deliverAfterEachSample(runtime);
   runtime.sampler.start();
@@ -76,11 +86,22 @@ export async function run(config: Config, log: Logger, configFile: string | unde
       return;
     }
     const next = result.config;
+    const nextRules = loadConfiguredRules(next, configFile);
+    if (!nextRules.ok) {
+      log.error({ errors: nextRules.errors }, 'config reload failed: rule files; keeping the running config');
+      return;
+    }
     if (next.web.listen_address !== runtime.config.web.listen_address || next.web.telemetry_path !== runtime.config.web.telemetry_path) {
       log.warn('web.listen_address and web.telemetry_path take effect only after a restart');
     }
     const previous = runtime;
-    runtime = createRuntime({ ...next, web: previous.config.web, history: previous.config.history }, log, { history, detectorAlerts: previous.detector?.alerts() }, stages);
+    runtime = createRuntime(
+      { ...next, web: previous.config.web, history: previous.config.history },
+      log,
+      { history, detectorAlerts: previous.detector?.alerts(), rulesState: previous.rules?.state() },
+      stages,
+      nextRules.groups,
+    );
     previous.stop();
     deliverAfterEachSample(runtime);
     runtime.sampler.start();
@@ -117,7 +138,7 @@ function createPageState(current: () => Runtime, history: SeriesSource): () => S
           sample,
           previous,
           history,
-          alerts: runtime.detector?.alerts() ?? [],
+          alerts: [...(runtime.detector?.alerts() ?? []), ...(runtime.rules?.alerts() ?? [])],
           exposeCmdline: runtime.config.web.expose_cmdline,
           now: Date.now(),
         }),

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { alertingSchema } from '../alerts/schema.js';
 import { detectionSchema, historySchema } from '../detect/schema.js';
 import { criteriaSchema } from '../process/criteria.js';
+import { rulesSchema } from '../rules/schema.js';
 import { isValidRegex } from './regex.js';
 import { duration } from './units.js';
 import { COLLECTOR_NAMES } from '../collectors/names.js';
@@ -84,6 +85,8 @@ export const configSchema = z
     history: historySchema.prefault({}),
     alerting: alertingSchema.prefault({}),
     detection: detectionSchema.prefault({}),
+    /** Local evaluation of alert rules (Prometheus format) on the agent's history. */
+    rules: rulesSchema.prefault({}),
     /** Collector name to enabled; unnamed collectors keep their default. */
     collectors: collectorsSchema.prefault({}),
   })

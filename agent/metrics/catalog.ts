@@ -12,12 +12,14 @@ import { deliveryCatalog } from './catalog-delivery.js';
 import { detectCatalog } from './catalog-detect.js';
 import { processCatalog } from './catalog-processes.js';
 import { windowsCatalog } from './catalog-windows.js';
+import { rulesCatalog } from './catalog-rules.js';
 
 export const catalog = {
   ...processCatalog,
   ...detectCatalog,
   ...deliveryCatalog,
   ...windowsCatalog,
+  ...rulesCatalog,
   // Agent health
   contention_collector_success: {
     type: 'gauge', labels: ['collector'],
