@@ -10,6 +10,8 @@ import { buildState, type State } from '../http/state.js';
 import type { Sample } from '../metrics/sample.js';
 import type { SeriesSource } from '../history/source.js';
 import { createAgentHistory, createRuntime, type Runtime } from '../runtime.js';
+import { createLinuxProcessControl } from '../platform/linux/process-control.js';
+import { createPolicyEngine, type PolicyEngine } from '../policy/engine.js';
 
 /** Runs the agent until SIGTERM/SIGINT; SIGHUP reloads the config file and keeps the old one if the new is bad. */
 export async function run(config: Config, log: Logger, configFile: string | undefined, overrides: readonly Override[]): Promise<number> {
@@ -27,18 +29,21 @@ export async function run(config: Config, log: Logger, configFile: string | unde
     },
     log,
   );
-  const stages = [deliveryMetricsStage(delivery)];
+  // The policy engine outlives reloads: its clocks, rate limits and the priorities it changed stay.
+  const policy = createPolicyEngine({ config, log, control: await createLinuxProcessControl(config.paths.procfs), history });
+  const stages = [deliveryMetricsStage(delivery), policy.stage];
   let runtime: Runtime = createRuntime(config, log, { history }, stages);
   const deliverAfterEachSample = (r: Runtime) =>
     r.sampler.onSample((sample) => {
       // The detector stage recorded what the collectors read; this adds what stages and health derived.
       history.record(sample);
       delivery.offer('detector', r.detector?.alerts() ?? [], sample.timestamp);
+      delivery.offer('policy', policy.alerts(), sample.timestamp);
     });
   deliverAfterEachSample(runtime);
   runtime.sampler.start();
 
-  const pageState = createPageState(() => runtime, history);
+  const pageState = createPageState(() => runtime, history, policy);
   const server = createHttpServer({
     telemetryPath: config.web.telemetry_path,
     exposition: () => runtime.sampler.latest()?.exposition,
@@ -68,6 +73,7 @@ export async function run(config: Config, log: Logger, configFile: string | unde
       log.warn('web.listen_address and web.telemetry_path take effect only after a restart');
     }
     const previous = runtime;
+    policy.reconfigure(next);
     runtime = createRuntime({ ...next, web: previous.config.web, history: previous.config.history }, log, { history, detectorAlerts: previous.detector?.alerts() }, stages);
     previous.stop();
     deliverAfterEachSample(runtime);
@@ -80,8 +86,11 @@ export async function run(config: Config, log: Logger, configFile: string | unde
       log.info({ signal }, 'shutting down');
       runtime.stop();
       delivery.stop();
-      server.close(() => resolve(0));
-      server.closeAllConnections();
+      // Priorities and weights the policy lowered go back before the agent exits.
+      void policy.stop().finally(() => {
+        server.close(() => resolve(0));
+        server.closeAllConnections();
+      });
     };
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));
@@ -89,7 +98,7 @@ export async function run(config: Config, log: Logger, configFile: string | unde
 }
 
 /** The page's state, built at most once per sample however often it is polled. */
-function createPageState(current: () => Runtime, history: SeriesSource): () => State | undefined {
+function createPageState(current: () => Runtime, history: SeriesSource, policy: PolicyEngine): () => State | undefined {
   let cached: { sample: Sample; state: State } | undefined;
   let previous: Sample | undefined;
   return () => {
@@ -104,7 +113,8 @@ function createPageState(current: () => Runtime, history: SeriesSource): () => S
           sample,
           previous,
           history,
-          alerts: runtime.detector?.alerts() ?? [],
+          alerts: [...(runtime.detector?.alerts() ?? []), ...policy.alerts()],
+          policyActions: policy.recentActions(),
           exposeCmdline: runtime.config.web.expose_cmdline,
           now: Date.now(),
         }),

@@ -10,12 +10,14 @@ export interface FamilyDef {
 
 import { deliveryCatalog } from './catalog-delivery.js';
 import { detectCatalog } from './catalog-detect.js';
+import { policyCatalog } from './catalog-policy.js';
 import { processCatalog } from './catalog-processes.js';
 
 export const catalog = {
   ...processCatalog,
   ...detectCatalog,
   ...deliveryCatalog,
+  ...policyCatalog,
   // Agent health
   contention_collector_success: {
     type: 'gauge', labels: ['collector'],
