@@ -21,8 +21,8 @@ type Identity = 'same' | 'mismatch' | 'gone';
  * compares them with the decision's; signals go through a pidfd opened before that check where the
  * kernel has pidfd_open (5.3+), so the check and the signal are about the same process.
  */
-export async function createLinuxProcessControl(procfs = '/proc'): Promise<ProcessControl> {
-  const pidfd = await loadPidfd();
+export async function createLinuxProcessControl(procfs = '/proc', opts: { pidfd?: boolean } = {}): Promise<ProcessControl & { readonly usesPidfd: boolean }> {
+  const pidfd = opts.pidfd === false ? undefined : await loadPidfd();
   const hz = clockTicksPerSecond();
   let bootTime: number | undefined;
 
@@ -107,6 +107,7 @@ export async function createLinuxProcessControl(procfs = '/proc'): Promise<Proce
   };
 
   return {
+    usesPidfd: pidfd !== undefined,
     terminate,
     async trim(t, limitBytes, cgroup) {
       const now = identity(t);
