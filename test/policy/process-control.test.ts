@@ -25,7 +25,8 @@ describe('Linux process control', () => {
   it('has pidfd_open on this kernel and architecture', async () => {
     expect(['x64', 'arm64']).toContain(process.arch);
     expect(await loadPidfd()).toBeDefined();
-    expect((await createLinuxProcessControl()).usesPidfd).toBe(true);
+    expect(await (await createLinuxProcessControl()).usesPidfd()).toBe(true);
+    expect(await (await createLinuxProcessControl('/proc', { pidfd: false })).usesPidfd()).toBe(false);
   });
 
   for (const pidfd of [true, false]) {

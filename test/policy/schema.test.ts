@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../agent/config/load.js';
 
@@ -78,5 +79,12 @@ enforcement: { dry_run: false, protected: ["sshd", "systemd*"], max_stops_per_ho
     expect(errorsOf(`${CRITERIA}policies:\n  - name: p\n    allocations:\n      - criteria: web\n        max_committed_memory: { limit: 2 gigs }\n`)[0]).toMatch(
       /max_committed_memory\.limit: expected a byte size like "512MiB"/,
     );
+  });
+
+  it('takes the example in docs/policies.md as written', () => {
+    const doc = readFileSync(new URL('../../docs/policies.md', import.meta.url), 'utf8');
+    const example = /```yaml\n([\s\S]*?)```/.exec(doc)![1]!;
+    const result = parseConfigText(example, 'docs/policies.md');
+    expect(result.ok ? [] : result.errors).toEqual([]);
   });
 });

@@ -21,8 +21,9 @@ type Identity = 'same' | 'mismatch' | 'gone';
  * compares them with the decision's; signals go through a pidfd opened before that check where the
  * kernel has pidfd_open (5.3+), so the check and the signal are about the same process.
  */
-export async function createLinuxProcessControl(procfs = '/proc', opts: { pidfd?: boolean } = {}): Promise<ProcessControl & { readonly usesPidfd: boolean }> {
-  const pidfd = opts.pidfd === false ? undefined : await loadPidfd();
+export async function createLinuxProcessControl(procfs = '/proc', opts: { pidfd?: boolean } = {}): Promise<ProcessControl & { usesPidfd(): Promise<boolean> }> {
+  // Loaded at the first stop: an agent that never stops anything never loads the FFI.
+  const pidfdOf = (): Promise<Pidfd | undefined> => (opts.pidfd === false ? Promise.resolve(undefined) : loadPidfd());
   const hz = clockTicksPerSecond();
   let bootTime: number | undefined;
 
@@ -71,6 +72,7 @@ export async function createLinuxProcessControl(procfs = '/proc', opts: { pidfd?
 
   const terminate = async (t: Target, graceMs: number): Promise<TerminateOutcome> => {
     try {
+      const pidfd = await pidfdOf();
       if (pidfd) return await terminateByPidfd(pidfd, t, graceMs);
       // Without a pidfd the recheck comes just before each signal; the window left is microseconds.
       return await terminateWith(t, graceMs, (signal) => {
@@ -107,7 +109,7 @@ export async function createLinuxProcessControl(procfs = '/proc', opts: { pidfd?
   };
 
   return {
-    usesPidfd: pidfd !== undefined,
+    usesPidfd: async () => (await pidfdOf()) !== undefined,
     terminate,
     async trim(t, limitBytes, cgroup) {
       const now = identity(t);
