@@ -92,7 +92,7 @@ export function createPolicyEngine(opts: PolicyEngineOptions): PolicyEngine {
     }
     const subject = entry.subject as Subject | undefined;
     recent.unshift({
-      time: entry.time, policy: entry.policy, criteria: entry.criteria, pid: subject?.pid ?? 0, name: subject?.name ?? '',
+      time: entry.time, policy: entry.policy, criteria: entry.criteria, pid: subject?.pid ?? 0, name: subject?.name ?? String(entry.cgroup ?? ''),
       measure: String(entry.measure ?? 'cpu'), action: entry.action, outcome: entry.outcome,
     });
     recent.length = Math.min(recent.length, RECENT);
