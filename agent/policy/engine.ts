@@ -229,6 +229,7 @@ export function createPolicyEngine(opts: PolicyEngineOptions): PolicyEngine {
       labels: { alertname: 'PolicyLimitExceeded', severity: 'warning', policy: v.policy, criteria: v.criteria, measure: v.measure, process: v.subject.name, pid: String(v.subject.pid) },
       annotations: {
         summary: `${v.subject.name} (pid ${v.subject.pid}) ${describe(v.measure, v.value)} is over the limit of ${describe(v.measure, v.limit)} set by policy ${v.policy} for criteria ${v.criteria}: ${v.note}`,
+        runbook_url: 'docs/runbooks/PolicyLimitExceeded.md',
       },
       activeAt: v.since,
       state: 'firing',
@@ -239,7 +240,10 @@ export function createPolicyEngine(opts: PolicyEngineOptions): PolicyEngine {
       const pids = held.filter((v) => v.policy === policy).map((v) => v.subject.pid);
       list.push({
         labels: { alertname: 'PolicyStopRateLimited', severity: 'warning', policy },
-        annotations: { summary: `policy ${policy} holds back stopping pid ${pids.join(', ')}: the stop rate limit is reached; logging and alerting instead` },
+        annotations: {
+          summary: `policy ${policy} holds back stopping pid ${pids.join(', ')}: the stop rate limit is reached; logging and alerting instead`,
+          runbook_url: 'docs/runbooks/PolicyStopRateLimited.md',
+        },
         activeAt: Math.min(...held.filter((v) => v.policy === policy).map((v) => v.since)),
         state: 'firing',
         source: 'policy',

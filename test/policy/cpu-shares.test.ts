@@ -37,20 +37,32 @@ enforcement: { nice: 12 }
     expect(valueOf(lowered, 'contention_policy_deprioritized_processes', { criteria: 'hogs' })).toBe(2);
     expect(valueOf(lowered, 'contention_policy_cpu_used_ratio', { criteria: 'hogs' })).toBeGreaterThan(0.1);
 
-    // Pausing the hogs ends the contention they caused: their priority comes back.
+    // Pausing the hogs ends the contention they caused. The host may still be busy with other work,
+    // so the test holds the engine to what it saw: restored in a sample under 70%, or, if every
+    // sample since stayed at or above it, still lowered.
+    const pausedAt = Date.now();
     for (const h of hogs) h.proc.kill('SIGSTOP');
-    await waitFor(() => entries('restore_priority').length === 2, 30_000, 'both hogs restored');
-    expect(pids.map((pid) => getPriority(pid))).toEqual([0, 0]);
-    for (const e of entries('restore_priority')) {
+    await waitFor(() => entries('restore_priority').length === 2, 30_000, 'both hogs restored').catch(() => undefined);
+    const restores = entries('restore_priority');
+    const after = running.samples().filter((s) => s.timestamp > pausedAt + 100 && s.facts.cpuUtilization !== undefined);
+    for (const e of restores) {
       expect(e).toMatchObject({ outcome: 'restored', nice: 0 });
       expect(e.cpu_utilization as number).toBeLessThan(0.7);
+    }
+    if (restores.length === 2) {
+      expect(pids.map((pid) => getPriority(pid))).toEqual([0, 0]);
+    } else {
+      // Every sample since the pause was contended by other work on the host: nothing may be restored.
+      expect(restores).toEqual([]);
+      expect(after.map((s) => s.facts.cpuUtilization! >= 0.7)).toEqual(after.map(() => true));
+      expect(pids.map((pid) => getPriority(pid))).toEqual([12, 12]);
     }
     // No process was lowered in a sample below the threshold.
     for (const e of running.audit().filter((a) => a.action === 'lower_priority')) expect(e.cpu_utilization as number).toBeGreaterThanOrEqual(0.7);
 
     // Busy again: lowered again; stopping the engine puts the priority back.
     for (const h of hogs) h.proc.kill('SIGCONT');
-    await waitFor(() => entries('lower_priority').length === 4, 30_000, 'both hogs lowered again');
+    if (restores.length === 2) await waitFor(() => entries('lower_priority').length === 4, 30_000, 'both hogs lowered again');
     await running.stop();
     running = undefined;
     expect(pids.map((pid) => getPriority(pid))).toEqual([0, 0]);

@@ -104,6 +104,29 @@ describe('policy decisions: memory limits', () => {
   });
 });
 
+describe('policy decisions: working-set trim', () => {
+  it('trims through the allocation\'s cgroup once per episode, never a protected process', () => {
+    const config = configOf(`${BASE}
+policies:
+  - name: day
+    allocations:
+      - criteria: web
+        cgroup: /sys/fs/cgroup/web
+        max_working_set: { limit: 50MiB, action: trim }
+active_policy: day
+`);
+    const big = row({ pid: 710, workingSetBytes: 80 * MiB });
+    const sshd = row({ pid: 711, comm: 'sshd', workingSetBytes: 80 * MiB });
+    const { outs } = run(config, [0, 1000].map((at) => ({ at, rows: [big, sshd] })));
+    expect(outs[0]!.decisions).toMatchObject([
+      { verdict: 'act', violation: { action: 'trim', measure: 'working_set', limit: 50 * MiB, subject: { pid: 710 } } },
+      { verdict: 'refused', violation: { subject: { pid: 711 } } },
+    ]);
+    expect(outs[1]!.decisions).toEqual([]);
+    expect(outs[1]!.violations.map((v) => v.note)).toEqual(['trimmed to the limit through memory.high', 'not trimmed: protected: matches enforcement.protected "sshd"']);
+  });
+});
+
 describe('policy decisions: safety rules', () => {
   const config = memoryPolicy('stop');
   const refusedFor = (r: ProcessRow): string | undefined => {

@@ -93,6 +93,7 @@ enforcement: {}
     const [alert] = running.engine.alerts();
     expect(alert).toMatchObject({ state: 'firing', source: 'policy', labels: { alertname: 'PolicyLimitExceeded', pid: String(child.pid), measure: 'committed_memory' } });
     expect(alert!.annotations.summary).toMatch(/logged \(action log\)$/);
+    expect(existsSync(new URL(`../../${alert!.annotations.runbook_url}`, import.meta.url))).toBe(true);
     expect(running.engine.recentActions()[0]).toMatchObject({ pid: child.pid, action: 'log', outcome: 'logged', policy: 'watch' });
   });
 
@@ -158,6 +159,7 @@ enforcement: { max_stops_per_hour: 1, stop_grace: 1s }
     expect(entries.find((e) => e.outcome === 'rate_limited')!.reason).toMatch(/stop rate limit reached \(1 per policy/);
     const limited = running.engine.alerts().find((a) => a.labels.alertname === 'PolicyStopRateLimited');
     expect(limited?.annotations.summary).toMatch(/holds back stopping pid/);
+    expect(existsSync(new URL(`../../${limited!.annotations.runbook_url}`, import.meta.url))).toBe(true);
     expect(counter(running, 'contention_policy_actions_total', { action: 'stop', outcome: 'rate_limited' })).toBe(2);
   });
 });
