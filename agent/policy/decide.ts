@@ -258,6 +258,9 @@ function decideCpu(input: DecideInput, state: PolicyState, decisions: Decision[]
     }
   }
 
+  // No reading (the first sample after a start or reload) says nothing about contention: change nothing.
+  if (total === undefined) return { state: { cpu: { at: now, seconds }, lowered, weighted }, use, contended };
+
   // A lowered process stays lowered while contention lasts under the same policy, even if it dipped
   // under its share this sample: that is what lowering it was for.
   for (const [key, entry] of lowered) {

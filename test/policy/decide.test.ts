@@ -211,6 +211,17 @@ active_policy: day
     expect(outs[2]!.cpuUse.find((u) => u.criteria === 'web')!.used).toBeCloseTo(0.45);
   });
 
+  it('keeps what it lowered through a sample without a CPU reading (the first after a reload)', () => {
+    const { outs } = run(config, [
+      { at: 0, rows: [web(0)], cpu: 1 },
+      { at: 1000, rows: [web(1)], cpu: 1 },
+      { at: 2000, rows: [web(2)] },
+      { at: 3000, rows: [web(3)], cpu: 1 },
+    ]);
+    expect(outs.map((o) => o.decisions.map((d) => d.kind))).toEqual([[], ['lower_priority'], [], []]);
+    expect(outs[3]!.state.lowered.size).toBe(1);
+  });
+
   it('leaves a criteria within its share alone however busy the host', () => {
     const { decisions } = run(config, [
       { at: 0, rows: [web(0)], cpu: 1 },

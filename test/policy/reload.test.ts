@@ -1,9 +1,9 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseExposition, startAgent, waitFor, writeConfig } from '../helpers/agent.js';
-import { killAllChildren, startChild } from '../helpers/children.js';
+import { killAllChildren, SCRIPTS, startChild } from '../helpers/children.js';
 import { childCriteria } from './harness.js';
 
 afterAll(killAllChildren);
@@ -76,5 +76,38 @@ ${enforcement}`;
     } finally {
       await agent.stop();
     }
+  });
+
+  it('keeps lowered priorities through a reload and puts them back when the agent exits', async () => {
+    const prefix = `ca-hog-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    const hogs = await Promise.all(['a', 'b'].map((x) => startChild(SCRIPTS.hog(), `${prefix}-${x}`)));
+    const dir = mkdtempSync(join(tmpdir(), 'ca-policy-agent-'));
+    const config = (extra = '') => `sampling: { interval: 500ms, queue_interval: 250ms }
+criteria:
+${childCriteria('hogs', prefix)}policies:
+  - name: day
+    allocations: [{ criteria: hogs, cpu_percent: 10 }]
+${extra}active_policy: day
+enforcement: { nice: 9, audit_log: { path: ${join(dir, 'audit.jsonl')} }, evidence_dir: ${join(dir, 'evidence')} }
+`;
+    const file = writeConfig(config());
+    const agent = await startAgent([`--config.file=${file}`]);
+    const priorities = () => hogs.map((h) => getPriority(h.pid));
+    try {
+      await waitFor(() => priorities().every((p) => p === 9), 20_000, 'both hogs lowered');
+      writeFileSync(file, config('  - { name: night }\n'));
+      agent.proc.kill('SIGHUP');
+      await agent.waitForLog(/config reloaded/);
+      // Several samples of the new runtime, the first of which has no CPU reading yet.
+      const reloaded = agent.logs().length;
+      await new Promise((r) => setTimeout(r, 2000));
+      expect(agent.logs().slice(reloaded)).not.toMatch(/policy restored a priority/);
+      expect(priorities()).toEqual([9, 9]);
+    } finally {
+      await agent.stop();
+    }
+    expect(priorities()).toEqual([0, 0]);
+    const audit = readFileSync(join(dir, 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(audit.filter((a) => a.action === 'restore_priority' && a.reason === 'shutdown').map((a) => a.pid).sort()).toEqual(hogs.map((h) => h.pid).sort());
   });
 });
