@@ -1,29 +1,17 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { seriesOf } from '../../agent/metrics/sample.js';
 import { waitFor } from '../helpers/agent.js';
-import { killAllChildren, SCRIPTS, startChild, type Child } from '../helpers/children.js';
-import { childCriteria, exitWithin, startEngine, type EngineUnderTest } from './harness.js';
+import { killAllChildren, SCRIPTS, startChild } from '../helpers/children.js';
+import { alive, auditOf, childCriteria, counter, exitWithin, holdFds, startEngine, type EngineUnderTest } from './harness.js';
 
 const MiB = 2 ** 20;
-/** Holds `n` open descriptors; optionally ignores SIGTERM. */
-const holdFds = (n: number, stubborn = false) =>
-  `${stubborn ? "process.on('SIGTERM', () => {});" : ''} const fs = require('fs'); const fds = []; for (let i = 0; i < ${n}; i++) fds.push(fs.openSync('/dev/null', 'r')); console.log('ready'); setInterval(() => {}, 1e6);`;
-
 let running: EngineUnderTest | undefined;
 afterEach(async () => {
   await running?.stop();
   running = undefined;
   killAllChildren();
 });
-
-const alive = (c: Child): boolean => c.proc.exitCode === null && c.proc.signalCode === null;
-const auditOf = (e: EngineUnderTest, action: string) => e.audit().filter((a) => a.action === action);
-const counter = (e: EngineUnderTest, metric: 'contention_policy_actions_total' | 'contention_policy_violations_total', match: Record<string, string>): number | undefined => {
-  const last = e.samples().at(-1)!;
-  return seriesOf(last, metric).find((s) => Object.entries(match).every(([k, v]) => s.labels[k] === v))?.value;
-};
 
 describe('policy enforcement on real processes', () => {
   it('stops a leaking child once it has been over max_committed_memory for `for`, not before, and leaves evidence', async () => {
@@ -114,52 +102,5 @@ enforcement: { stop_grace: 1500ms }
     expect(auditOf(running, 'stop')[0]).toMatchObject({ pid: child.pid, measure: 'handles', outcome: 'killed', grace_seconds: 1.5 });
     const stopping = running.logs().find((l) => l.msg === 'policy stopping a process')!;
     expect(exitedAt! - Date.parse(String(stopping.time))).toBeGreaterThanOrEqual(1500);
-  });
-
-  it('leaves a protected child past its limit alive, and the alert says why', async () => {
-    const title = `caprot${Math.random().toString(36).slice(2, 8)}`;
-    const child = await startChild(`process.title = '${title}'; ${holdFds(40)}`);
-    running = await startEngine(`criteria:
-  - name: guarded
-    include: [{ name: ${title}, user: root }]
-policies:
-  - name: guard
-    allocations:
-      - criteria: guarded
-        max_handles: { limit: 30, action: stop }
-active_policy: guard
-enforcement: { protected: ["caprot*"], stop_grace: 1s }
-`);
-    await waitFor(() => auditOf(running!, 'stop').length > 0, 20_000, 'the refusal audit line');
-    expect(auditOf(running, 'stop')).toEqual([expect.objectContaining({ pid: child.pid, outcome: 'refused', reason: 'protected: matches enforcement.protected "caprot*"' })]);
-    await waitFor(() => running!.engine.alerts().length > 0, 5000, 'the alert');
-    expect(running.engine.alerts()[0]!.annotations.summary).toMatch(/not stopped: protected: matches enforcement.protected "caprot\*"/);
-    expect(await exitWithin(child.proc, 2000)).toBeUndefined();
-    expect(alive(child)).toBe(true);
-  });
-
-  it('holds to the stop rate limit: past it, children live and the agent alerts instead', async () => {
-    const prefix = `ca-rate-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-    const children = await Promise.all(['a', 'b', 'c'].map((x) => startChild(holdFds(40), `${prefix}-${x}`)));
-    running = await startEngine(`criteria:
-${childCriteria('many', prefix)}policies:
-  - name: guard
-    allocations:
-      - criteria: many
-        max_handles: { limit: 30, action: stop }
-active_policy: guard
-enforcement: { max_stops_per_hour: 1, stop_grace: 1s }
-`);
-    await waitFor(() => auditOf(running!, 'stop').filter((a) => a.outcome === 'stopped').length === 1 && auditOf(running!, 'stop').length === 3, 20_000, 'one stop and two refusals');
-    const samplesThen = running.samples().length;
-    await waitFor(() => running!.samples().length >= samplesThen + 4, 10_000, 'four more samples');
-    expect(children.filter(alive)).toHaveLength(2);
-    const entries = auditOf(running, 'stop');
-    expect(entries.map((e) => e.outcome).sort()).toEqual(['rate_limited', 'rate_limited', 'stopped']);
-    expect(entries.find((e) => e.outcome === 'rate_limited')!.reason).toMatch(/stop rate limit reached \(1 per policy/);
-    const limited = running.engine.alerts().find((a) => a.labels.alertname === 'PolicyStopRateLimited');
-    expect(limited?.annotations.summary).toMatch(/holds back stopping pid/);
-    expect(existsSync(new URL(`../../${limited!.annotations.runbook_url}`, import.meta.url))).toBe(true);
-    expect(counter(running, 'contention_policy_actions_total', { action: 'stop', outcome: 'rate_limited' })).toBe(2);
   });
 });

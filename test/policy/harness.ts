@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +9,7 @@ import { parseConfigText } from '../../agent/config/load.js';
 import type { Config } from '../../agent/config/schema.js';
 import { createLeakDetector } from '../../agent/detect/leak-stage.js';
 import { createLogger } from '../../agent/log.js';
-import type { Sample } from '../../agent/metrics/sample.js';
+import { seriesOf, type Sample } from '../../agent/metrics/sample.js';
 import { createLinuxProcessControl } from '../../agent/platform/linux/process-control.js';
 import { createPolicyEngine, type PolicyEngine } from '../../agent/policy/engine.js';
 import { createAgentHistory } from '../../agent/runtime.js';
@@ -87,7 +88,7 @@ export const childCriteria = (name: string, token: string, asRoot = process.getu
   `  - name: ${name}\n    include: [{ cmdline: ${JSON.stringify(token)}${asRoot ? ', user: root' : ''} }]\n`;
 
 /** Resolves with the time the child exited, or undefined if it still runs after `ms`. */
-export function exitWithin(proc: import('node:child_process').ChildProcess, ms: number): Promise<number | undefined> {
+export function exitWithin(proc: ChildProcess, ms: number): Promise<number | undefined> {
   return new Promise((resolve) => {
     if (proc.exitCode !== null || proc.signalCode !== null) return resolve(Date.now());
     const timer = setTimeout(() => resolve(undefined), ms);
@@ -96,4 +97,18 @@ export function exitWithin(proc: import('node:child_process').ChildProcess, ms: 
       resolve(Date.now());
     });
   });
+}
+
+/** A child script that holds `n` open descriptors; optionally ignores SIGTERM. */
+export const holdFds = (n: number, stubborn = false): string =>
+  `${stubborn ? "process.on('SIGTERM', () => {});" : ''} const fs = require('fs'); const fds = []; for (let i = 0; i < ${n}; i++) fds.push(fs.openSync('/dev/null', 'r')); console.log('ready'); setInterval(() => {}, 1e6);`;
+
+export const alive = (c: { proc: ChildProcess }): boolean => c.proc.exitCode === null && c.proc.signalCode === null;
+
+export const auditOf = (e: EngineUnderTest, action: string): Array<Record<string, unknown>> => e.audit().filter((a) => a.action === action);
+
+/** A policy counter's value in the latest sample. */
+export function counter(e: EngineUnderTest, metric: 'contention_policy_actions_total' | 'contention_policy_violations_total', match: Record<string, string>): number | undefined {
+  const last = e.samples().at(-1)!;
+  return seriesOf(last, metric).find((s) => Object.entries(match).every(([k, v]) => s.labels[k] === v))?.value;
 }

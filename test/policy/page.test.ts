@@ -5,13 +5,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startAgent, writeConfig } from '../helpers/agent.js';
 import { launchChromium } from '../helpers/browser.js';
 import { killAllChildren, startChild } from '../helpers/children.js';
-import { childCriteria } from './harness.js';
+import { childCriteria, holdFds } from './harness.js';
 
 afterAll(killAllChildren);
 
 describe('the status page with a policy', () => {
   it('shows the managing policy and its recent actions', async () => {
-    const child = await startChild(`const fs = require('fs'); const fds = []; for (let i = 0; i < 40; i++) fds.push(fs.openSync('/dev/null', 'r')); console.log('ready'); setInterval(() => {}, 1e6);`);
+    const child = await startChild(holdFds(40));
     const dir = mkdtempSync(join(tmpdir(), 'ca-policy-page-'));
     const agent = await startAgent([`--config.file=${writeConfig(`sampling: { interval: 1s }
 criteria:

@@ -4,12 +4,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseExposition, startAgent, waitFor, writeConfig } from '../helpers/agent.js';
 import { killAllChildren, SCRIPTS, startChild } from '../helpers/children.js';
-import { childCriteria } from './harness.js';
+import { childCriteria, holdFds } from './harness.js';
 
 afterAll(killAllChildren);
-
-const holdFds = (n: number) =>
-  `const fs = require('fs'); const fds = []; for (let i = 0; i < ${n}; i++) fds.push(fs.openSync('/dev/null', 'r')); console.log('ready'); setInterval(() => {}, 1e6);`;
 
 describe('policies in the running agent', () => {
   it('keeps the running policy and its clocks through bad reloads, and stops on the original clock', async () => {
