@@ -165,9 +165,14 @@ export function decide(input: DecideInput, state: PolicyState): DecideOutput {
   const budget = (policyName: string): boolean =>
     stops.filter((s) => s.policy === policyName).length < e.max_stops_per_hour && stops.length < e.max_stops_per_hour_total;
 
+  // Each process's allocation, found once per sample.
+  const governed = new Map<ProcessRow, AllocationConfig>();
   for (const row of policy ? rows : []) {
     const allocation = allocationOf(policy!, row);
-    if (!allocation) continue;
+    if (allocation) governed.set(row, allocation);
+  }
+
+  for (const [row, allocation] of governed) {
     for (const { measure, key, value: read } of LIMITS) {
       const limit = allocation[key];
       const value = read(row);
@@ -217,7 +222,7 @@ export function decide(input: DecideInput, state: PolicyState): DecideOutput {
     }
   }
 
-  const cpu = decideCpu(input, state, decisions);
+  const cpu = decideCpu(input, state, decisions, governed);
   return { state: { episodes, stops, ...cpu.state }, decisions, violations, confirmed, cpuUse: cpu.use, contended: cpu.contended };
 }
 
@@ -226,7 +231,7 @@ export function decide(input: DecideInput, state: PolicyState): DecideOutput {
  * whose processes together use more than their share gets its processes' priority lowered (or its
  * cgroup's cpu.weight set); when contention ends, or the policy no longer asks for it, it is undone.
  */
-function decideCpu(input: DecideInput, state: PolicyState, decisions: Decision[]) {
+function decideCpu(input: DecideInput, state: PolicyState, decisions: Decision[], governed: ReadonlyMap<ProcessRow, AllocationConfig>) {
   const { now, rows, policy, rules } = input;
   const seconds = new Map(rows.map((r) => [processKey(r), r.cpuSeconds]));
   const elapsed = state.cpu ? (now - state.cpu.at) / 1000 : 0;
@@ -248,7 +253,7 @@ function decideCpu(input: DecideInput, state: PolicyState, decisions: Decision[]
     for (const a of shares) {
       let used = 0;
       for (const r of rows) {
-        if (allocationOf(policy!, r) !== a) continue;
+        if (governed.get(r) !== a) continue;
         const before = state.cpu!.seconds.get(processKey(r));
         const delta = before === undefined ? 0 : Math.max(0, r.cpuSeconds - before);
         usedBy.set(processKey(r), delta);
@@ -287,7 +292,7 @@ function decideCpu(input: DecideInput, state: PolicyState, decisions: Decision[]
       }
       for (const r of rows) {
         const key = processKey(r);
-        if (allocationOf(policy!, r) !== a || lowered.has(key) || (usedBy.get(key) ?? 0) <= 0) continue;
+        if (governed.get(r) !== a || lowered.has(key) || (usedBy.get(key) ?? 0) <= 0) continue;
         if (refusal(r, a.criteria, rules)) continue;
         decisions.push({ kind: 'lower_priority', policy: policy!.name, criteria: a.criteria, subject: subjectOf(r), nice: rules.enforcement.nice, cpu: total! });
         lowered.set(key, { policy: policy!.name, criteria: a.criteria, subject: subjectOf(r) });

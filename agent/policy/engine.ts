@@ -85,7 +85,8 @@ export function createPolicyEngine(opts: PolicyEngineOptions): PolicyEngine {
   /** Writes one audit line (fsynced) and keeps it for the page. */
   const record = (entry: Record<string, unknown> & { time: number; policy: string; criteria: string; action: string; outcome: string }): void => {
     try {
-      audit.write({ ...entry, time: new Date(entry.time).toISOString() });
+      const { subject: who, ...rest } = entry as typeof entry & { subject?: Subject };
+      audit.write({ ...rest, time: new Date(entry.time).toISOString(), ...(who ? { process: who.name, user: who.user } : {}) });
     } catch (err) {
       auditFailures++;
       log.error({ err: (err as Error).message, entry }, 'policy audit log write failed');

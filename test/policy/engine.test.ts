@@ -29,7 +29,7 @@ enforcement: { stop_grace: 2s }
     expect(exitedAt, 'the leaking child was stopped').toBeDefined();
     await waitFor(() => auditOf(running!, 'stop').length === 1, 5000, 'the stop audit line');
     const [entry] = auditOf(running, 'stop');
-    expect(entry).toMatchObject({ policy: 'guard', criteria: 'leaky', pid: child.pid, measure: 'committed_memory', limit: 80 * MiB, outcome: 'stopped' });
+    expect(entry).toMatchObject({ policy: 'guard', criteria: 'leaky', pid: child.pid, process: 'node', measure: 'committed_memory', limit: 80 * MiB, outcome: 'stopped' });
     expect(entry!.start_time).toEqual(expect.any(Number));
     expect(entry!.exe).toBe(process.execPath);
 
