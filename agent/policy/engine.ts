@@ -63,6 +63,8 @@ export function createPolicyEngine(opts: PolicyEngineOptions): PolicyEngine {
   const actions = new Map<string, { labels: LabelsOf<'contention_policy_actions_total'>; n: number }>();
   const violations = new Map<string, { labels: LabelsOf<'contention_policy_violations_total'>; n: number }>();
   let auditFailures = 0;
+  // A sample already under way when the agent shuts down must not lower what stop() just restored.
+  let stopped = false;
 
   const count = <L extends Record<string, string>>(m: Map<string, { labels: L; n: number }>, labels: L): void => {
     const key = JSON.stringify(labels);
@@ -257,7 +259,7 @@ export function createPolicyEngine(opts: PolicyEngineOptions): PolicyEngine {
     name: 'policy',
     run(sample: Sample, sink: Sink) {
       const rows = sample.facts.processes?.rows;
-      if (!rows) {
+      if (!rows || stopped) {
         exportMetrics(sink, undefined);
         return;
       }
@@ -308,6 +310,7 @@ export function createPolicyEngine(opts: PolicyEngineOptions): PolicyEngine {
     recentActions: () => recent,
     activePolicy: () => active,
     async stop() {
+      stopped = true;
       calendar?.stop();
       calendar = undefined;
       await Promise.all([...inFlight]);
