@@ -11,6 +11,6 @@ export interface Alert {
   readonly state: 'pending' | 'firing' | 'resolved';
   /** Unix ms when it resolved; set only when state is resolved. */
   readonly resolvedAt?: number;
-  /** Where it came from: "rules" (local evaluation of rules/) or "detector" (trend statistics). */
-  readonly source: 'rules' | 'detector';
+  /** Where it came from: "rules" (local evaluation of rules/), "detector" (trend statistics) or "policy" (limits and enforcement). */
+  readonly source: 'rules' | 'detector' | 'policy';
 }

@@ -13,6 +13,8 @@ import type { SeriesSource } from '../history/source.js';
 import { createAgentHistory, createRuntime, type Runtime } from '../runtime.js';
 import { openEventLog } from '../platform/windows/event-log.js';
 import { loadConfiguredRules } from '../rules/configured.js';
+import { createLinuxProcessControl } from '../platform/linux/process-control.js';
+import { createPolicyEngine, type PolicyEngine } from '../policy/engine.js';
 
 /** Runs the agent until SIGTERM/SIGINT; SIGHUP reloads the config file and keeps the old one if the new is bad. */
 export async function run(config: Config, log: Logger, configFile: string | undefined, overrides: readonly Override[]): Promise<number> {
@@ -38,11 +40,14 @@ export async function run(config: Config, log: Logger, configFile: string | unde
     },
     log,
   );
-  const stages = [deliveryMetricsStage(delivery)];
+  // The policy engine outlives reloads: its clocks, rate limits and the priorities it changed stay.
+  const policy = createPolicyEngine({ config, log, control: await createLinuxProcessControl(config.paths.procfs), history });
+  const stages = [deliveryMetricsStage(delivery), policy.stage];
   const rules = loadConfiguredRules(config, configFile);
   if (!rules.ok) {
     for (const error of rules.errors) process.stderr.write(`${error}\n`);
     delivery.stop();
+    await policy.stop();
     return 1;
   }
   if (rules.groups) log.info({ files: rules.files.join(','), rules: rules.groups.reduce((n, g) => n + g.rules.length, 0) }, 'evaluating alert rules locally');
@@ -54,11 +59,12 @@ export async function run(config: Config, log: Logger, configFile: string | unde
       delivery.offer('detector', r.detector?.alerts() ?? [], sample.timestamp);
       // Offered even when local evaluation is off, so turning it off by a reload resolves what it fired.
       delivery.offer('rules', r.rules?.alerts() ?? [], sample.timestamp);
+      delivery.offer('policy', policy.alerts(), sample.timestamp);
     });
   deliverAfterEachSample(runtime);
   runtime.sampler.start();
 
-  const pageState = createPageState(() => runtime, history);
+  const pageState = createPageState(() => runtime, history, policy);
   const server = createHttpServer({
     telemetryPath: config.web.telemetry_path,
     exposition: () => runtime.sampler.latest()?.exposition,
@@ -95,6 +101,7 @@ export async function run(config: Config, log: Logger, configFile: string | unde
       log.warn('web.listen_address and web.telemetry_path take effect only after a restart');
     }
     const previous = runtime;
+    policy.reconfigure(next);
     runtime = createRuntime(
       { ...next, web: previous.config.web, history: previous.config.history },
       log,
@@ -114,8 +121,11 @@ export async function run(config: Config, log: Logger, configFile: string | unde
       runtime.stop();
       delivery.stop();
       eventLog?.close();
-      server.close(() => resolve(0));
-      server.closeAllConnections();
+      // Priorities and weights the policy lowered go back before the agent exits.
+      void policy.stop().finally(() => {
+        server.close(() => resolve(0));
+        server.closeAllConnections();
+      });
     };
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));
@@ -123,7 +133,7 @@ export async function run(config: Config, log: Logger, configFile: string | unde
 }
 
 /** The page's state, built at most once per sample however often it is polled. */
-function createPageState(current: () => Runtime, history: SeriesSource): () => State | undefined {
+function createPageState(current: () => Runtime, history: SeriesSource, policy: PolicyEngine): () => State | undefined {
   let cached: { sample: Sample; state: State } | undefined;
   let previous: Sample | undefined;
   return () => {
@@ -138,7 +148,8 @@ function createPageState(current: () => Runtime, history: SeriesSource): () => S
           sample,
           previous,
           history,
-          alerts: [...(runtime.detector?.alerts() ?? []), ...(runtime.rules?.alerts() ?? [])],
+          alerts: [...(runtime.detector?.alerts() ?? []), ...(runtime.rules?.alerts() ?? []), ...policy.alerts()],
+          policyActions: policy.recentActions(),
           exposeCmdline: runtime.config.web.expose_cmdline,
           now: Date.now(),
         }),

@@ -3,6 +3,7 @@ import { alertingSchema } from '../alerts/schema.js';
 import { detectionSchema, historySchema } from '../detect/schema.js';
 import { criteriaSchema } from '../process/criteria.js';
 import { rulesSchema } from '../rules/schema.js';
+import { calendarSchema, enforcementSchema, policiesSchema, policyConfigIssues } from '../policy/schema.js';
 import { isValidRegex } from './regex.js';
 import { duration } from './units.js';
 import { COLLECTOR_NAMES } from '../collectors/names.js';
@@ -89,8 +90,17 @@ export const configSchema = z
     rules: rulesSchema.prefault({}),
     /** Collector name to enabled; unnamed collectors keep their default. */
     collectors: collectorsSchema.prefault({}),
+    /** WSRM-style resource allocation policies; one manages at a time. */
+    policies: policiesSchema,
+    active_policy: z.string().min(1).optional(),
+    /** Cron entries that switch the managing policy. */
+    calendar: calendarSchema,
+    enforcement: enforcementSchema.prefault({}),
   })
-  .strict();
+  .strict()
+  .superRefine((config, ctx) => {
+    for (const issue of policyConfigIssues(config)) ctx.addIssue({ code: 'custom', ...issue });
+  });
 
 export type Config = z.output<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;

@@ -10,6 +10,7 @@ export interface FamilyDef {
 
 import { deliveryCatalog } from './catalog-delivery.js';
 import { detectCatalog } from './catalog-detect.js';
+import { policyCatalog } from './catalog-policy.js';
 import { processCatalog } from './catalog-processes.js';
 import { windowsCatalog } from './catalog-windows.js';
 import { rulesCatalog } from './catalog-rules.js';
@@ -20,6 +21,7 @@ export const catalog = {
   ...deliveryCatalog,
   ...windowsCatalog,
   ...rulesCatalog,
+  ...policyCatalog,
   // Agent health
   contention_collector_success: {
     type: 'gauge', labels: ['collector'],

@@ -92,8 +92,15 @@
   function renderPolicy(state) {
     $('policy').textContent = state.activePolicy ? 'Active policy: ' + state.activePolicy : 'No managing policy is active.';
     replace($('actions'), state.policyActions.slice(0, 10).map(function (a) {
-      return el('li', null, [new Date(a.time).toLocaleTimeString() + ' ' + a.action + ' ' + a.name + ' (pid ' + a.pid + ') for ' + a.measure + ' under ' + a.policy + '/' + a.criteria + ': ' + a.outcome]);
+      return el('li', null, [new Date(a.time).toLocaleTimeString() + ' ' + policyActionText(a)]);
     }));
+  }
+
+  function policyActionText(a) {
+    if (a.action === 'activate') return 'the calendar made ' + a.policy + ' the managing policy';
+    var who = a.pid ? a.name + ' (pid ' + a.pid + ')' : a.name;
+    var why = a.measure === 'cpu' ? 'its CPU share' : a.measure.replace('_', ' ');
+    return a.action.replace('_', ' ') + ' ' + who + ' for ' + why + ' under ' + a.policy + '/' + a.criteria + ': ' + a.outcome;
   }
 
   function renderHealth(state) {

@@ -1,0 +1,114 @@
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { cpuCollector } from '../../agent/collectors/cpu.js';
+import { processesCollector } from '../../agent/collectors/processes.js';
+import { parseConfigText } from '../../agent/config/load.js';
+import type { Config } from '../../agent/config/schema.js';
+import { createLeakDetector } from '../../agent/detect/leak-stage.js';
+import { createLogger } from '../../agent/log.js';
+import { seriesOf, type Sample } from '../../agent/metrics/sample.js';
+import { createLinuxProcessControl } from '../../agent/platform/linux/process-control.js';
+import { createPolicyEngine, type PolicyEngine } from '../../agent/policy/engine.js';
+import { createAgentHistory } from '../../agent/runtime.js';
+import { createExpositionRenderer } from '../../agent/sampler/exposition.js';
+import { startQueueWatch } from '../../agent/sampler/queue-watch.js';
+import { createSampler, type Sampler } from '../../agent/sampler/sampler.js';
+
+export interface EngineUnderTest {
+  readonly engine: PolicyEngine;
+  readonly sampler: Sampler;
+  readonly config: Config;
+  /** Temp directory holding the audit log and evidence. */
+  readonly dir: string;
+  /** JSON log lines the engine wrote. */
+  logs(): Array<Record<string, unknown>>;
+  /** Audit log entries so far. */
+  audit(): Array<Record<string, unknown>>;
+  /** Every sample taken so far, oldest first. */
+  samples(): Sample[];
+  stop(): Promise<void>;
+}
+
+/**
+ * The policy engine in this process on the real sampling path: the cpu and processes collectors on
+ * the real /proc, the detector stage (which records the history evidence reads), then the engine's
+ * stage, sampling every `interval`. The audit log and evidence go to a fresh temp directory.
+ */
+export async function startEngine(yaml: string, interval = '500ms'): Promise<EngineUnderTest> {
+  const dir = mkdtempSync(join(tmpdir(), 'ca-policy-'));
+  const text = `sampling: { interval: ${interval}, queue_interval: 250ms }
+${yaml}`.replace(/enforcement:\s*\{/, `enforcement: { audit_log: { path: ${JSON.stringify(join(dir, 'audit.jsonl'))} }, evidence_dir: ${JSON.stringify(join(dir, 'evidence'))}, `);
+  const parsed = parseConfigText(text, 'policy-test.yaml');
+  if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
+  const config = parsed.config;
+  if (!config.enforcement.audit_log.path.startsWith(dir)) throw new Error('the test config needs an `enforcement: { ... }` mapping');
+  const lines: string[] = [];
+  const log = createLogger('info', 'json', new Writable({ write: (chunk, _e, done) => (lines.push(String(chunk)), done()) }));
+  const history = createAgentHistory(config);
+  const engine = createPolicyEngine({ config, log, control: await createLinuxProcessControl(), history });
+  const queueWatch = startQueueWatch('/proc', config.sampling.queue_interval);
+  const ctx = { config, procfs: '/proc', sysfs: '/sys', queueWatch };
+  const samples: Sample[] = [];
+  const sampler = createSampler({
+    collectors: [cpuCollector, processesCollector].map((spec) => ({ spec, instance: spec.create(ctx) })),
+    stages: [createLeakDetector(history, config), engine.stage],
+    renderer: createExpositionRenderer(),
+    intervalSeconds: config.sampling.interval,
+    log,
+  });
+  sampler.onSample((s) => void samples.push(s));
+  sampler.start();
+  return {
+    engine,
+    sampler,
+    config,
+    dir,
+    logs: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>),
+    audit: () => {
+      try {
+        return readFileSync(join(dir, 'audit.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+      } catch {
+        return [];
+      }
+    },
+    samples: () => samples,
+    async stop() {
+      sampler.stop();
+      queueWatch.stop();
+      await engine.stop();
+    },
+  };
+}
+
+/** Criteria for one test child (its unique token is in its command line); root is named so the agent may act on it. */
+export const childCriteria = (name: string, token: string, asRoot = process.getuid?.() === 0): string =>
+  `  - name: ${name}\n    include: [{ cmdline: ${JSON.stringify(token)}${asRoot ? ', user: root' : ''} }]\n`;
+
+/** Resolves with the time the child exited, or undefined if it still runs after `ms`. */
+export function exitWithin(proc: ChildProcess, ms: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return resolve(Date.now());
+    const timer = setTimeout(() => resolve(undefined), ms);
+    proc.once('exit', () => {
+      clearTimeout(timer);
+      resolve(Date.now());
+    });
+  });
+}
+
+/** A child script that holds `n` open descriptors; optionally ignores SIGTERM. */
+export const holdFds = (n: number, stubborn = false): string =>
+  `${stubborn ? "process.on('SIGTERM', () => {});" : ''} const fs = require('fs'); const fds = []; for (let i = 0; i < ${n}; i++) fds.push(fs.openSync('/dev/null', 'r')); console.log('ready'); setInterval(() => {}, 1e6);`;
+
+export const alive = (c: { proc: ChildProcess }): boolean => c.proc.exitCode === null && c.proc.signalCode === null;
+
+export const auditOf = (e: EngineUnderTest, action: string): Array<Record<string, unknown>> => e.audit().filter((a) => a.action === action);
+
+/** A policy counter's value in the latest sample. */
+export function counter(e: EngineUnderTest, metric: 'contention_policy_actions_total' | 'contention_policy_violations_total', match: Record<string, string>): number | undefined {
+  const last = e.samples().at(-1)!;
+  return seriesOf(last, metric).find((s) => Object.entries(match).every(([k, v]) => s.labels[k] === v))?.value;
+}
