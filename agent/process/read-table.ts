@@ -1,8 +1,8 @@
 import { readdirSync, readlinkSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { clockTicksPerSecond } from '../procfs/clock-ticks.js';
-import { isKernelThread, parsePidStat } from '../procfs/pid-stat.js';
-import { parsePidStatus } from '../procfs/pid-status.js';
+import { readPidFile } from '../procfs/pid-files.js';
+import { isKernelThread, parsePidStatBytes } from '../procfs/pid-stat.js';
+import { parsePidStatusBytes } from '../procfs/pid-status.js';
 import { readProcFile } from '../procfs/read.js';
 import type { ProcessIdentity } from './criteria.js';
 import type { ProcessRow } from './table.js';
@@ -14,12 +14,25 @@ export type RawProcess = Omit<ProcessRow, 'criteria' | 'processGroup' | 'user' |
 
 type Identity = Omit<ProcessIdentity, 'user' | 'group'> & { uid: number; gid: number };
 
+/** An identity with what tells it apart from a later process reusing the pid. */
+type Known = Identity & { startTicks: number };
+
 export interface TableReader {
   /** Reads every process; yields to the event loop between batches so scrapes are not held up. */
   read(): Promise<{ rows: RawProcess[]; errors: Map<ReadErrorReason, number> }>;
 }
 
 const BATCH = 128;
+
+/** Whether a /proc entry name is a pid (all digits), without a regular expression per entry. */
+function isPidName(name: string): boolean {
+  if (name.length === 0) return false;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
 
 /**
  * Reads /proc/PID/{stat,status} for every process each time, the fd count with one stat() of
@@ -28,37 +41,35 @@ const BATCH = 128;
  */
 export function createTableReader(procfs: string, bootTimeSeconds: () => number): TableReader {
   const hz = clockTicksPerSecond();
-  let identities = new Map<string, Identity>();
+  let identities = new Map<number, Known>();
   let fdSizeIsCount: boolean | undefined;
 
-  const countFds = (pid: number): number => {
-    const dir = join(procfs, String(pid), 'fd');
-    if (fdSizeIsCount !== false) {
-      const size = statSync(dir).size;
-      if (fdSizeIsCount === undefined) {
-        // Decide once: a kernel that reports the count gives a size equal to the listing's length.
-        fdSizeIsCount = size > 0 && size === readdirSync(dir).length;
-        if (!fdSizeIsCount) return readdirSync(dir).length;
-      }
-      if (fdSizeIsCount) return size;
-    }
-    return readdirSync(dir).length;
+  const countFds = (dir: string): number => {
+    if (fdSizeIsCount === true) return statSync(dir).size;
+    if (fdSizeIsCount === false) return readdirSync(dir).length;
+    // Decide on the first process that has a descriptor: a kernel that reports the count gives a
+    // size equal to the listing's length.
+    const size = statSync(dir).size;
+    const listed = readdirSync(dir).length;
+    if (listed > 0) fdSizeIsCount = size === listed;
+    return listed;
   };
 
-  const identityOf = (pid: number, key: string, comm: string, uid: number, gid: number): Identity => {
-    const known = identities.get(key);
-    if (known && known.uid === uid && known.gid === gid) return known;
+  const identityOf = (pid: number, base: string, startTicks: number, comm: string, uid: number, gid: number): Known => {
+    const known = identities.get(pid);
+    if (known && known.startTicks === startTicks && known.uid === uid && known.gid === gid && known.comm === comm) return known;
+    const same = known !== undefined && known.startTicks === startTicks;
     let exe = '';
     try {
-      exe = readlinkSync(join(procfs, String(pid), 'exe'));
+      exe = readlinkSync(`${base}exe`);
     } catch (err) {
       // Without privileges another user's exe link cannot be read; the row stays, exe empty.
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !known) throw err;
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !same) throw err;
     }
-    const args = readProcFile(join(procfs, String(pid), 'cmdline')).split('\0');
+    const args = readProcFile(`${base}cmdline`).split('\0');
     if (args[args.length - 1] === '') args.pop();
-    const identity: Identity = { comm, exe, cmdline: args.join(' '), argv0: args[0] ?? '', uid, gid };
-    identities.set(key, identity);
+    const identity: Known = { comm, exe, cmdline: args.join(' '), argv0: args[0] ?? '', uid, gid, startTicks };
+    identities.set(pid, identity);
     return identity;
   };
 
@@ -67,34 +78,43 @@ export function createTableReader(procfs: string, bootTimeSeconds: () => number)
       const rows: RawProcess[] = [];
       const errors = new Map<ReadErrorReason, number>();
       const fail = (reason: ReadErrorReason): void => void errors.set(reason, (errors.get(reason) ?? 0) + 1);
-      const seen = new Map<string, Identity>();
+      const seen = new Map<number, Known>();
       const boot = bootTimeSeconds();
-      const pids = readdirSync(procfs).filter((name) => /^\d+$/.test(name)).map(Number);
-      for (let i = 0; i < pids.length; i++) {
-        if (i > 0 && i % BATCH === 0) await new Promise((resolve) => setImmediate(resolve));
-        const pid = pids[i]!;
+      const root = procfs.endsWith('/') ? procfs : `${procfs}/`;
+      const names = readdirSync(procfs);
+      let done = 0;
+      for (const name of names) {
+        if (!isPidName(name)) continue;
+        if (++done % BATCH === 0) await new Promise((resolve) => setImmediate(resolve));
+        const pid = Number(name);
+        const base = `${root}${name}/`;
         try {
-          const stat = parsePidStat(readProcFile(join(procfs, String(pid), 'stat')));
+          const statFile = readPidFile(`${base}stat`);
+          const stat = parsePidStatBytes(statFile.buffer, statFile.length);
           if (isKernelThread(stat)) continue;
           if (stat.state === 'Z' || stat.state === 'X') {
             fail('zombie');
             continue;
           }
-          const status = parsePidStatus(readProcFile(join(procfs, String(pid), 'status')));
+          const statusFile = readPidFile(`${base}status`);
+          const status = parsePidStatusBytes(statusFile.buffer, statusFile.length);
           if (status.vmSize === undefined || status.vmRss === undefined) {
             fail('zombie'); // exiting: its memory is already gone
             continue;
           }
-          const startTime = Math.round((boot + stat.startTicks / hz) * 1000);
-          const key = `${pid}:${startTime}`;
-          const identity = identityOf(pid, key, stat.comm, status.uid, status.gid);
-          seen.set(key, identity);
-          const handles = countFds(pid);
+          const identity = identityOf(pid, base, stat.startTicks, stat.comm, status.uid, status.gid);
+          seen.set(pid, identity);
+          const handles = countFds(`${base}fd`);
           rows.push({
-            ...identity,
+            comm: identity.comm,
+            exe: identity.exe,
+            cmdline: identity.cmdline,
+            argv0: identity.argv0,
+            uid: identity.uid,
+            gid: identity.gid,
             pid,
             ppid: stat.ppid,
-            startTime,
+            startTime: Math.round((boot + stat.startTicks / hz) * 1000),
             state: stat.state,
             privateBytes: (status.rssAnon ?? 0) + (status.vmSwap ?? 0),
             workingSetBytes: status.vmRss,

@@ -189,7 +189,8 @@ async function directSample() {
   const config = configSchema.parse({});
   const collector = processesCollector.create({ config, procfs: '/proc', sysfs: '/sys', queueWatch: undefined });
   const sink = { set() {}, publish() {} };
-  await collector.update(sink); // first sample reads every exe and cmdline once
+  // The first sample reads every exe and cmdline once; the next few let the JIT settle.
+  for (let i = 0; i < 3; i++) await collector.update(sink);
   const cpu = [];
   const wall = [];
   for (let i = 0; i < DIRECT_SAMPLES; i++) {
