@@ -1,7 +1,9 @@
 import { readdirSync, readlinkSync, statSync } from 'node:fs';
 import { clockTicksPerSecond } from '../procfs/clock-ticks.js';
+import { parseMeminfo } from '../procfs/meminfo.js';
 import { readPidFile } from '../procfs/pid-files.js';
 import { isKernelThread, parsePidStatBytes } from '../procfs/pid-stat.js';
+import { parsePidStatmBytes, pageSize } from '../procfs/pid-statm.js';
 import { parsePidStatusBytes } from '../procfs/pid-status.js';
 import { readProcFile } from '../procfs/read.js';
 import type { ProcessIdentity } from './criteria.js';
@@ -24,6 +26,9 @@ export interface TableReader {
 
 const BATCH = 128;
 
+/** A known process's status is read again every this many samples, to see a change of user or group. */
+export const ID_REFRESH_SAMPLES = 12;
+
 /** Whether a /proc entry name is a pid (all digits), without a regular expression per entry. */
 function isPidName(name: string): boolean {
   if (name.length === 0) return false;
@@ -35,12 +40,21 @@ function isPidName(name: string): boolean {
 }
 
 /**
- * Reads /proc/PID/{stat,status} for every process each time, the fd count with one stat() of
- * /proc/PID/fd (Linux 6.2+ reports the count as the directory size; older kernels fall back to
- * listing it), and what does not change in a process's life (exe, cmdline) once per process.
+ * Reads /proc/PID/stat for every process each time, its memory from /proc/PID/statm, the fd count
+ * with one stat() of /proc/PID/fd (Linux 6.2+ reports the count as the directory size; older kernels
+ * fall back to listing it), and what does not change in a process's life (exe, cmdline) once per
+ * process.
+ *
+ * /proc/PID/status, the only file with the real uid and gid and with VmSwap, costs the kernel several
+ * times what statm does, so it is read when a process is first seen, again every ID_REFRESH_SAMPLES
+ * samples (a daemon that changes user after start is seen under its new user within that many
+ * samples), and for every process on every sample while any swap is in use on the host; with no swap
+ * used, VmSwap is zero everywhere and statm's resident minus shared pages is exactly RssAnon.
  */
 export function createTableReader(procfs: string, bootTimeSeconds: () => number): TableReader {
   const hz = clockTicksPerSecond();
+  const page = pageSize();
+  let sampleNo = 0;
   let identities = new Map<number, Known>();
   let fdSizeIsCount: boolean | undefined;
 
@@ -81,6 +95,8 @@ export function createTableReader(procfs: string, bootTimeSeconds: () => number)
       const seen = new Map<number, Known>();
       const boot = bootTimeSeconds();
       const root = procfs.endsWith('/') ? procfs : `${procfs}/`;
+      const swapInUse = swapUsed(root);
+      const refreshSlot = sampleNo++ % ID_REFRESH_SAMPLES;
       const names = readdirSync(procfs);
       let done = 0;
       for (const name of names) {
@@ -96,13 +112,37 @@ export function createTableReader(procfs: string, bootTimeSeconds: () => number)
             fail('zombie');
             continue;
           }
-          const statusFile = readPidFile(`${base}status`);
-          const status = parsePidStatusBytes(statusFile.buffer, statusFile.length);
-          if (status.vmSize === undefined || status.vmRss === undefined) {
-            fail('zombie'); // exiting: its memory is already gone
-            continue;
+          const known = identities.get(pid);
+          let identity: Known;
+          let privateBytes: number;
+          let workingSetBytes: number;
+          let virtualBytes: number;
+          let threads: number;
+          if (known !== undefined && known.startTicks === stat.startTicks && !swapInUse && pid % ID_REFRESH_SAMPLES !== refreshSlot) {
+            const statmFile = readPidFile(`${base}statm`);
+            const statm = parsePidStatmBytes(statmFile.buffer, statmFile.length, page);
+            if (statm.size === 0) {
+              fail('zombie'); // exiting: its memory is already gone
+              continue;
+            }
+            identity = known.comm === stat.comm ? known : identityOf(pid, base, stat.startTicks, stat.comm, known.uid, known.gid);
+            privateBytes = statm.resident - statm.shared;
+            workingSetBytes = statm.resident;
+            virtualBytes = statm.size;
+            threads = stat.numThreads;
+          } else {
+            const statusFile = readPidFile(`${base}status`);
+            const status = parsePidStatusBytes(statusFile.buffer, statusFile.length);
+            if (status.vmSize === undefined || status.vmRss === undefined) {
+              fail('zombie'); // exiting: its memory is already gone
+              continue;
+            }
+            identity = identityOf(pid, base, stat.startTicks, stat.comm, status.uid, status.gid);
+            privateBytes = (status.rssAnon ?? 0) + (status.vmSwap ?? 0);
+            workingSetBytes = status.vmRss;
+            virtualBytes = status.vmSize;
+            threads = status.threads;
           }
-          const identity = identityOf(pid, base, stat.startTicks, stat.comm, status.uid, status.gid);
           seen.set(pid, identity);
           const handles = countFds(`${base}fd`);
           rows.push({
@@ -116,10 +156,10 @@ export function createTableReader(procfs: string, bootTimeSeconds: () => number)
             ppid: stat.ppid,
             startTime: Math.round((boot + stat.startTicks / hz) * 1000),
             state: stat.state,
-            privateBytes: (status.rssAnon ?? 0) + (status.vmSwap ?? 0),
-            workingSetBytes: status.vmRss,
-            virtualBytes: status.vmSize,
-            threads: status.threads,
+            privateBytes,
+            workingSetBytes,
+            virtualBytes,
+            threads,
             cpuSeconds: (stat.utime + stat.stime) / hz,
             handles,
           });
@@ -132,4 +172,16 @@ export function createTableReader(procfs: string, bootTimeSeconds: () => number)
       return { rows, errors };
     },
   };
+}
+
+/** Whether any swap is in use (or it cannot be told): then every process's VmSwap must be read. */
+function swapUsed(root: string): boolean {
+  try {
+    const meminfo = parseMeminfo(readProcFile(`${root}meminfo`));
+    const total = meminfo.get('SwapTotal');
+    const free = meminfo.get('SwapFree');
+    return total === undefined || free === undefined || total - free > 0;
+  } catch {
+    return true;
+  }
 }
