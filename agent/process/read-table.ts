@@ -16,8 +16,16 @@ export type RawProcess = Omit<ProcessRow, 'criteria' | 'processGroup' | 'user' |
 
 type Identity = Omit<ProcessIdentity, 'user' | 'group'> & { uid: number; gid: number };
 
-/** An identity with what tells it apart from a later process reusing the pid. */
-type Known = Identity & { startTicks: number };
+/** What the reader keeps of a process between samples. */
+interface Known {
+  identity: Identity;
+  /** Tells the process apart from a later one reusing its pid. */
+  startTicks: number;
+  /** stat's resident pages and size when privateBytes was last read. */
+  rssPages: number;
+  vsize: number;
+  privateBytes: number;
+}
 
 export interface TableReader {
   /** Reads every process; yields to the event loop between batches so scrapes are not held up. */
@@ -40,22 +48,26 @@ function isPidName(name: string): boolean {
 }
 
 /**
- * Reads /proc/PID/stat for every process each time, its memory from /proc/PID/statm, the fd count
+ * Reads /proc/PID/stat for every process each time (CPU, threads, resident set and size), the fd count
  * with one stat() of /proc/PID/fd (Linux 6.2+ reports the count as the directory size; older kernels
  * fall back to listing it), and what does not change in a process's life (exe, cmdline) once per
- * process.
+ * process. The two other files are read only when they can tell something stat cannot:
  *
- * /proc/PID/status, the only file with the real uid and gid and with VmSwap, costs the kernel several
- * times what statm does, so it is read when a process is first seen, again every ID_REFRESH_SAMPLES
- * samples (a daemon that changes user after start is seen under its new user within that many
- * samples), and for every process on every sample while any swap is in use on the host; with no swap
- * used, VmSwap is zero everywhere and statm's resident minus shared pages is exactly RssAnon.
+ * - /proc/PID/statm, for the anonymous resident memory (resident minus shared pages, the counter
+ *   status calls RssAnon), when stat shows the resident set or the size changed since it was last
+ *   read. An idle process, most of them on a big host, costs no read of it; a process whose
+ *   anonymous memory grows also grows its resident set.
+ * - /proc/PID/status, the only file with the real uid and gid and with VmSwap, and several times
+ *   statm's cost to the kernel: when a process is first seen, again every ID_REFRESH_SAMPLES samples
+ *   (so a daemon that changes user after start is seen under its new user, and any drift is
+ *   corrected, within that many samples), and for every process on every sample while any swap is in
+ *   use on the host. With no swap used, VmSwap is zero everywhere.
  */
 export function createTableReader(procfs: string, bootTimeSeconds: () => number): TableReader {
   const hz = clockTicksPerSecond();
   const page = pageSize();
   let sampleNo = 0;
-  let identities = new Map<number, Known>();
+  let known = new Map<number, Known>();
   let fdSizeIsCount: boolean | undefined;
 
   const countFds = (dir: string): number => {
@@ -69,22 +81,20 @@ export function createTableReader(procfs: string, bootTimeSeconds: () => number)
     return listed;
   };
 
-  const identityOf = (pid: number, base: string, startTicks: number, comm: string, uid: number, gid: number): Known => {
-    const known = identities.get(pid);
-    if (known && known.startTicks === startTicks && known.uid === uid && known.gid === gid && known.comm === comm) return known;
-    const same = known !== undefined && known.startTicks === startTicks;
+  /** exe and cmdline, read again only when the process is new or changed its name, user or group. */
+  const identityOf = (before: Known | undefined, base: string, comm: string, uid: number, gid: number): Identity => {
+    const was = before?.identity;
+    if (was && was.uid === uid && was.gid === gid && was.comm === comm) return was;
     let exe = '';
     try {
       exe = readlinkSync(`${base}exe`);
     } catch (err) {
       // Without privileges another user's exe link cannot be read; the row stays, exe empty.
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !same) throw err;
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !was) throw err;
     }
     const args = readProcFile(`${base}cmdline`).split('\0');
     if (args[args.length - 1] === '') args.pop();
-    const identity: Known = { comm, exe, cmdline: args.join(' '), argv0: args[0] ?? '', uid, gid, startTicks };
-    identities.set(pid, identity);
-    return identity;
+    return { comm, exe, cmdline: args.join(' '), argv0: args[0] ?? '', uid, gid };
   };
 
   return {
@@ -112,23 +122,30 @@ export function createTableReader(procfs: string, bootTimeSeconds: () => number)
             fail('zombie');
             continue;
           }
-          const known = identities.get(pid);
-          let identity: Known;
+          const last = known.get(pid);
+          const before = last !== undefined && last.startTicks === stat.startTicks ? last : undefined;
+          let identity: Identity;
           let privateBytes: number;
           let workingSetBytes: number;
           let virtualBytes: number;
           let threads: number;
-          if (known !== undefined && known.startTicks === stat.startTicks && !swapInUse && pid % ID_REFRESH_SAMPLES !== refreshSlot) {
-            const statmFile = readPidFile(`${base}statm`);
-            const statm = parsePidStatmBytes(statmFile.buffer, statmFile.length, page);
-            if (statm.size === 0) {
-              fail('zombie'); // exiting: its memory is already gone
-              continue;
+          if (before !== undefined && !swapInUse && pid % ID_REFRESH_SAMPLES !== refreshSlot) {
+            identity = identityOf(before, base, stat.comm, before.identity.uid, before.identity.gid);
+            if (stat.rssPages === before.rssPages && stat.vsize === before.vsize) {
+              privateBytes = before.privateBytes;
+              workingSetBytes = stat.rssPages * page;
+              virtualBytes = stat.vsize;
+            } else {
+              const statmFile = readPidFile(`${base}statm`);
+              const statm = parsePidStatmBytes(statmFile.buffer, statmFile.length, page);
+              if (statm.size === 0) {
+                fail('zombie'); // exiting: its memory is already gone
+                continue;
+              }
+              privateBytes = statm.resident - statm.shared;
+              workingSetBytes = statm.resident;
+              virtualBytes = statm.size;
             }
-            identity = known.comm === stat.comm ? known : identityOf(pid, base, stat.startTicks, stat.comm, known.uid, known.gid);
-            privateBytes = statm.resident - statm.shared;
-            workingSetBytes = statm.resident;
-            virtualBytes = statm.size;
             threads = stat.numThreads;
           } else {
             const statusFile = readPidFile(`${base}status`);
@@ -137,13 +154,12 @@ export function createTableReader(procfs: string, bootTimeSeconds: () => number)
               fail('zombie'); // exiting: its memory is already gone
               continue;
             }
-            identity = identityOf(pid, base, stat.startTicks, stat.comm, status.uid, status.gid);
+            identity = identityOf(before, base, stat.comm, status.uid, status.gid);
             privateBytes = (status.rssAnon ?? 0) + (status.vmSwap ?? 0);
             workingSetBytes = status.vmRss;
             virtualBytes = status.vmSize;
             threads = status.threads;
           }
-          seen.set(pid, identity);
           const handles = countFds(`${base}fd`);
           rows.push({
             comm: identity.comm,
@@ -163,12 +179,21 @@ export function createTableReader(procfs: string, bootTimeSeconds: () => number)
             cpuSeconds: (stat.utime + stat.stime) / hz,
             handles,
           });
+          if (before !== undefined) {
+            before.identity = identity;
+            before.rssPages = stat.rssPages;
+            before.vsize = stat.vsize;
+            before.privateBytes = privateBytes;
+            seen.set(pid, before);
+          } else {
+            seen.set(pid, { identity, startTicks: stat.startTicks, rssPages: stat.rssPages, vsize: stat.vsize, privateBytes });
+          }
         } catch (err) {
           const code = (err as NodeJS.ErrnoException).code;
           fail(code === 'ENOENT' || code === 'ESRCH' ? 'vanished' : code === 'EACCES' || code === 'EPERM' ? 'permission' : 'malformed');
         }
       }
-      identities = seen; // forget processes that are gone
+      known = seen; // forget processes that are gone
       return { rows, errors };
     },
   };

@@ -14,6 +14,12 @@ export interface PidStat {
   readonly vsize: number;
 }
 
+/** What the process table takes from stat: the parsed fields and the resident set in pages. */
+export interface PidStatRead extends PidStat {
+  /** Field 24: resident pages (anonymous + file + shmem), the same counter as VmRSS. */
+  readonly rssPages: number;
+}
+
 const PF_KTHREAD = 0x00200000;
 const SPACE = 0x20;
 const OPEN = 0x28;
@@ -26,14 +32,16 @@ const MINUS = 0x2d;
  */
 export function parsePidStat(text: string): PidStat {
   const bytes = Buffer.from(text, 'latin1');
-  return parsePidStatBytes(bytes, bytes.length);
+  const { rssPages, ...stat } = parsePidStatBytes(bytes, bytes.length);
+  void rssPages;
+  return stat;
 }
 
 /**
  * The same, straight from the bytes the kernel wrote: the process table reads this file for every
  * process on every sample, and not building a string per field is most of its cost.
  */
-export function parsePidStatBytes(buf: Buffer, length: number): PidStat {
+export function parsePidStatBytes(buf: Buffer, length: number): PidStatRead {
   let open = -1;
   for (let i = 0; i < length; i++) {
     if (buf[i] === OPEN) {
@@ -69,10 +77,11 @@ export function parsePidStatBytes(buf: Buffer, length: number): PidStat {
     numThreads: field(17),
     startTicks: field(19),
     vsize: field(20),
+    rssPages: field(21),
   };
 }
 
-// Only the first 22 fields are ever needed; one array serves every call.
+// Only fields 3 to 24 are ever needed; one array serves every call.
 const fieldStarts = new Int32Array(22);
 
 /** The decimal number starting at `start`, up to the first byte that is not a digit; NaN if none. */
