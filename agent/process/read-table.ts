@@ -1,8 +1,10 @@
 import { readdirSync, readlinkSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { clockTicksPerSecond } from '../procfs/clock-ticks.js';
-import { isKernelThread, parsePidStat } from '../procfs/pid-stat.js';
-import { parsePidStatus } from '../procfs/pid-status.js';
+import { parseMeminfo } from '../procfs/meminfo.js';
+import { readPidFile } from '../procfs/pid-files.js';
+import { isKernelThread, parsePidStatBytes } from '../procfs/pid-stat.js';
+import { parsePidStatmBytes, pageSize } from '../procfs/pid-statm.js';
+import { parsePidStatusBytes } from '../procfs/pid-status.js';
 import { readProcFile } from '../procfs/read.js';
 import type { ProcessIdentity } from './criteria.js';
 import type { ProcessRow } from './table.js';
@@ -14,6 +16,17 @@ export type RawProcess = Omit<ProcessRow, 'criteria' | 'processGroup' | 'user' |
 
 type Identity = Omit<ProcessIdentity, 'user' | 'group'> & { uid: number; gid: number };
 
+/** What the reader keeps of a process between samples. */
+interface Known {
+  identity: Identity;
+  /** Tells the process apart from a later one reusing its pid. */
+  startTicks: number;
+  /** stat's resident pages and size when privateBytes was last read. */
+  rssPages: number;
+  vsize: number;
+  privateBytes: number;
+}
+
 export interface TableReader {
   /** Reads every process; yields to the event loop between batches so scrapes are not held up. */
   read(): Promise<{ rows: RawProcess[]; errors: Map<ReadErrorReason, number> }>;
@@ -21,45 +34,67 @@ export interface TableReader {
 
 const BATCH = 128;
 
+/** A known process's status is read again every this many samples, to see a change of user or group. */
+export const ID_REFRESH_SAMPLES = 12;
+
+/** Whether a /proc entry name is a pid (all digits), without a regular expression per entry. */
+function isPidName(name: string): boolean {
+  if (name.length === 0) return false;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
 /**
- * Reads /proc/PID/{stat,status} for every process each time, the fd count with one stat() of
- * /proc/PID/fd (Linux 6.2+ reports the count as the directory size; older kernels fall back to
- * listing it), and what does not change in a process's life (exe, cmdline) once per process.
+ * Reads /proc/PID/stat for every process each time (CPU, threads, resident set and size), the fd count
+ * with one stat() of /proc/PID/fd (Linux 6.2+ reports the count as the directory size; older kernels
+ * fall back to listing it), and what does not change in a process's life (exe, cmdline) once per
+ * process. The two other files are read only when they can tell something stat cannot:
+ *
+ * - /proc/PID/statm, for the anonymous resident memory (resident minus shared pages, the counter
+ *   status calls RssAnon), when stat shows the resident set or the size changed since it was last
+ *   read. An idle process, most of them on a big host, costs no read of it; a process whose
+ *   anonymous memory grows also grows its resident set.
+ * - /proc/PID/status, the only file with the real uid and gid and with VmSwap, and several times
+ *   statm's cost to the kernel: when a process is first seen, again every ID_REFRESH_SAMPLES samples
+ *   (so a daemon that changes user after start is seen under its new user, and any drift is
+ *   corrected, within that many samples), and for every process on every sample while any swap is in
+ *   use on the host. With no swap used, VmSwap is zero everywhere.
  */
 export function createTableReader(procfs: string, bootTimeSeconds: () => number): TableReader {
   const hz = clockTicksPerSecond();
-  let identities = new Map<string, Identity>();
+  const page = pageSize();
+  let sampleNo = 0;
+  let known = new Map<number, Known>();
   let fdSizeIsCount: boolean | undefined;
 
-  const countFds = (pid: number): number => {
-    const dir = join(procfs, String(pid), 'fd');
-    if (fdSizeIsCount !== false) {
-      const size = statSync(dir).size;
-      if (fdSizeIsCount === undefined) {
-        // Decide once: a kernel that reports the count gives a size equal to the listing's length.
-        fdSizeIsCount = size > 0 && size === readdirSync(dir).length;
-        if (!fdSizeIsCount) return readdirSync(dir).length;
-      }
-      if (fdSizeIsCount) return size;
-    }
-    return readdirSync(dir).length;
+  const countFds = (dir: string): number => {
+    if (fdSizeIsCount === true) return statSync(dir).size;
+    if (fdSizeIsCount === false) return readdirSync(dir).length;
+    // Decide on the first process that has a descriptor: a kernel that reports the count gives a
+    // size equal to the listing's length.
+    const size = statSync(dir).size;
+    const listed = readdirSync(dir).length;
+    if (listed > 0) fdSizeIsCount = size === listed;
+    return listed;
   };
 
-  const identityOf = (pid: number, key: string, comm: string, uid: number, gid: number): Identity => {
-    const known = identities.get(key);
-    if (known && known.uid === uid && known.gid === gid) return known;
+  /** exe and cmdline, read again only when the process is new or changed its name, user or group. */
+  const identityOf = (before: Known | undefined, base: string, comm: string, uid: number, gid: number): Identity => {
+    const was = before?.identity;
+    if (was && was.uid === uid && was.gid === gid && was.comm === comm) return was;
     let exe = '';
     try {
-      exe = readlinkSync(join(procfs, String(pid), 'exe'));
+      exe = readlinkSync(`${base}exe`);
     } catch (err) {
       // Without privileges another user's exe link cannot be read; the row stays, exe empty.
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !known) throw err;
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !was) throw err;
     }
-    const args = readProcFile(join(procfs, String(pid), 'cmdline')).split('\0');
+    const args = readProcFile(`${base}cmdline`).split('\0');
     if (args[args.length - 1] === '') args.pop();
-    const identity: Identity = { comm, exe, cmdline: args.join(' '), argv0: args[0] ?? '', uid, gid };
-    identities.set(key, identity);
-    return identity;
+    return { comm, exe, cmdline: args.join(' '), argv0: args[0] ?? '', uid, gid };
   };
 
   return {
@@ -67,49 +102,111 @@ export function createTableReader(procfs: string, bootTimeSeconds: () => number)
       const rows: RawProcess[] = [];
       const errors = new Map<ReadErrorReason, number>();
       const fail = (reason: ReadErrorReason): void => void errors.set(reason, (errors.get(reason) ?? 0) + 1);
-      const seen = new Map<string, Identity>();
+      const seen = new Map<number, Known>();
       const boot = bootTimeSeconds();
-      const pids = readdirSync(procfs).filter((name) => /^\d+$/.test(name)).map(Number);
-      for (let i = 0; i < pids.length; i++) {
-        if (i > 0 && i % BATCH === 0) await new Promise((resolve) => setImmediate(resolve));
-        const pid = pids[i]!;
+      const root = procfs.endsWith('/') ? procfs : `${procfs}/`;
+      const swapInUse = swapUsed(root);
+      const refreshSlot = sampleNo++ % ID_REFRESH_SAMPLES;
+      const names = readdirSync(procfs);
+      let done = 0;
+      for (const name of names) {
+        if (!isPidName(name)) continue;
+        if (++done % BATCH === 0) await new Promise((resolve) => setImmediate(resolve));
+        const pid = Number(name);
+        const base = `${root}${name}/`;
         try {
-          const stat = parsePidStat(readProcFile(join(procfs, String(pid), 'stat')));
+          const statFile = readPidFile(`${base}stat`);
+          const stat = parsePidStatBytes(statFile.buffer, statFile.length);
           if (isKernelThread(stat)) continue;
           if (stat.state === 'Z' || stat.state === 'X') {
             fail('zombie');
             continue;
           }
-          const status = parsePidStatus(readProcFile(join(procfs, String(pid), 'status')));
-          if (status.vmSize === undefined || status.vmRss === undefined) {
-            fail('zombie'); // exiting: its memory is already gone
-            continue;
+          const last = known.get(pid);
+          const before = last !== undefined && last.startTicks === stat.startTicks ? last : undefined;
+          let identity: Identity;
+          let privateBytes: number;
+          let workingSetBytes: number;
+          let virtualBytes: number;
+          let threads: number;
+          if (before !== undefined && !swapInUse && pid % ID_REFRESH_SAMPLES !== refreshSlot) {
+            identity = identityOf(before, base, stat.comm, before.identity.uid, before.identity.gid);
+            if (stat.rssPages === before.rssPages && stat.vsize === before.vsize) {
+              privateBytes = before.privateBytes;
+              workingSetBytes = stat.rssPages * page;
+              virtualBytes = stat.vsize;
+            } else {
+              const statmFile = readPidFile(`${base}statm`);
+              const statm = parsePidStatmBytes(statmFile.buffer, statmFile.length, page);
+              if (statm.size === 0) {
+                fail('zombie'); // exiting: its memory is already gone
+                continue;
+              }
+              privateBytes = statm.resident - statm.shared;
+              workingSetBytes = statm.resident;
+              virtualBytes = statm.size;
+            }
+            threads = stat.numThreads;
+          } else {
+            const statusFile = readPidFile(`${base}status`);
+            const status = parsePidStatusBytes(statusFile.buffer, statusFile.length);
+            if (status.vmSize === undefined || status.vmRss === undefined) {
+              fail('zombie'); // exiting: its memory is already gone
+              continue;
+            }
+            identity = identityOf(before, base, stat.comm, status.uid, status.gid);
+            privateBytes = (status.rssAnon ?? 0) + (status.vmSwap ?? 0);
+            workingSetBytes = status.vmRss;
+            virtualBytes = status.vmSize;
+            threads = status.threads;
           }
-          const startTime = Math.round((boot + stat.startTicks / hz) * 1000);
-          const key = `${pid}:${startTime}`;
-          const identity = identityOf(pid, key, stat.comm, status.uid, status.gid);
-          seen.set(key, identity);
-          const handles = countFds(pid);
+          const handles = countFds(`${base}fd`);
           rows.push({
-            ...identity,
+            comm: identity.comm,
+            exe: identity.exe,
+            cmdline: identity.cmdline,
+            argv0: identity.argv0,
+            uid: identity.uid,
+            gid: identity.gid,
             pid,
             ppid: stat.ppid,
-            startTime,
+            startTime: Math.round((boot + stat.startTicks / hz) * 1000),
             state: stat.state,
-            privateBytes: (status.rssAnon ?? 0) + (status.vmSwap ?? 0),
-            workingSetBytes: status.vmRss,
-            virtualBytes: status.vmSize,
-            threads: status.threads,
+            privateBytes,
+            workingSetBytes,
+            virtualBytes,
+            threads,
             cpuSeconds: (stat.utime + stat.stime) / hz,
             handles,
           });
+          if (before !== undefined) {
+            before.identity = identity;
+            before.rssPages = stat.rssPages;
+            before.vsize = stat.vsize;
+            before.privateBytes = privateBytes;
+            seen.set(pid, before);
+          } else {
+            seen.set(pid, { identity, startTicks: stat.startTicks, rssPages: stat.rssPages, vsize: stat.vsize, privateBytes });
+          }
         } catch (err) {
           const code = (err as NodeJS.ErrnoException).code;
           fail(code === 'ENOENT' || code === 'ESRCH' ? 'vanished' : code === 'EACCES' || code === 'EPERM' ? 'permission' : 'malformed');
         }
       }
-      identities = seen; // forget processes that are gone
+      known = seen; // forget processes that are gone
       return { rows, errors };
     },
   };
+}
+
+/** Whether any swap is in use (or it cannot be told): then every process's VmSwap must be read. */
+function swapUsed(root: string): boolean {
+  try {
+    const meminfo = parseMeminfo(readProcFile(`${root}meminfo`));
+    const total = meminfo.get('SwapTotal');
+    const free = meminfo.get('SwapFree');
+    return total === undefined || free === undefined || total - free > 0;
+  } catch {
+    return true;
+  }
 }

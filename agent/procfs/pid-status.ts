@@ -12,37 +12,76 @@ export interface PidStatus {
 
 /** Parses the fields of /proc/PID/status the process table needs (sizes in bytes). */
 export function parsePidStatus(text: string): PidStatus {
-  let rssAnon: number | undefined;
-  let vmSwap: number | undefined;
-  let vmRss: number | undefined;
-  let vmSize: number | undefined;
-  let threads: number | undefined;
-  let uid: number | undefined;
-  let gid: number | undefined;
-  let start = 0;
-  while (start < text.length) {
-    let end = text.indexOf('\n', start);
-    if (end === -1) end = text.length;
-    const colon = text.indexOf(':', start);
-    if (colon !== -1 && colon < end) {
-      const key = text.slice(start, colon);
-      const rest = text.slice(colon + 1, end);
-      switch (key) {
-        case 'RssAnon': rssAnon = kb(rest); break;
-        case 'VmSwap': vmSwap = kb(rest); break;
-        case 'VmRSS': vmRss = kb(rest); break;
-        case 'VmSize': vmSize = kb(rest); break;
-        case 'Threads': threads = Number(rest.trim()); break;
-        case 'Uid': uid = Number(rest.trim().split(/\s+/)[0]); break;
-        case 'Gid': gid = Number(rest.trim().split(/\s+/)[0]); break;
-      }
-    }
-    start = end + 1;
-  }
-  if (threads === undefined || uid === undefined || gid === undefined) throw new Error('status: no Threads/Uid/Gid lines');
-  return { rssAnon, vmSwap, vmRss, vmSize, threads, uid, gid };
+  const bytes = Buffer.from(text, 'latin1');
+  return parsePidStatusBytes(bytes, bytes.length);
 }
 
-function kb(rest: string): number {
-  return Number.parseInt(rest.trim(), 10) * 1024;
+const KEYS = ['RssAnon', 'VmSwap', 'VmRSS', 'VmSize', 'Threads', 'Uid', 'Gid'].map((k) => Buffer.from(k, 'latin1'));
+const [RSS_ANON, VM_SWAP, VM_RSS, VM_SIZE, THREADS, UID, GID] = [0, 1, 2, 3, 4, 5, 6];
+const COLON = 0x3a;
+const NEWLINE = 0x0a;
+const values = new Float64Array(KEYS.length);
+
+/**
+ * The same, straight from the bytes the kernel wrote: the lines are matched by their key bytes and
+ * the numbers read in place, so a status file of some fifty lines costs no string at all.
+ */
+export function parsePidStatusBytes(buf: Buffer, length: number): PidStatus {
+  values.fill(Number.NaN);
+  let found = 0;
+  let seen = 0; // bit k set once KEYS[k] was read
+  let start = 0;
+  while (start < length && found < KEYS.length) {
+    let colon = start;
+    while (colon < length && buf[colon] !== COLON && buf[colon] !== NEWLINE) colon++;
+    if (colon < length && buf[colon] === COLON) {
+      const key = keyAt(buf, start, colon - start);
+      if (key !== -1 && (seen & (1 << key)) === 0) {
+        seen |= 1 << key;
+        found++;
+        values[key] = firstNumber(buf, colon + 1, length);
+      }
+    }
+    let end = colon;
+    while (end < length && buf[end] !== NEWLINE) end++;
+    start = end + 1;
+  }
+  const has = (key: number): boolean => (seen & (1 << key)) !== 0;
+  if (!has(THREADS) || !has(UID) || !has(GID)) throw new Error('status: no Threads/Uid/Gid lines');
+  const kb = (key: number): number | undefined => (has(key) ? values[key]! * 1024 : undefined);
+  return {
+    rssAnon: kb(RSS_ANON),
+    vmSwap: kb(VM_SWAP),
+    vmRss: kb(VM_RSS),
+    vmSize: kb(VM_SIZE),
+    threads: values[THREADS]!,
+    uid: values[UID]!,
+    gid: values[GID]!,
+  };
+}
+
+/** Which of KEYS the `length` bytes at `start` spell, or -1. */
+function keyAt(buf: Buffer, start: number, length: number): number {
+  next: for (let k = 0; k < KEYS.length; k++) {
+    const key = KEYS[k]!;
+    if (key.length !== length) continue;
+    for (let i = 0; i < length; i++) if (buf[start + i] !== key[i]) continue next;
+    return k;
+  }
+  return -1;
+}
+
+/** The first decimal number after `start` on its line, past blanks; NaN if the line holds none first. */
+function firstNumber(buf: Buffer, start: number, end: number): number {
+  let i = start;
+  while (i < end && (buf[i] === 0x20 || buf[i] === 0x09)) i++;
+  let value = 0;
+  let digits = 0;
+  for (; i < end; i++) {
+    const d = buf[i]! - 48;
+    if (d < 0 || d > 9) break;
+    value = value * 10 + d;
+    digits++;
+  }
+  return digits === 0 ? Number.NaN : value;
 }

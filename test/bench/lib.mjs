@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const CLI = `${ROOT}dist/agent/cli.js`;
@@ -85,6 +86,36 @@ export function get(url, headers = {}) {
       })
       .on('error', reject);
   });
+}
+
+/**
+ * One timed scrape as Prometheus makes it (kept-alive, gzip); the body is decoded after the clock
+ * stops, so decoding is not counted against the exporter.
+ */
+export function scrapeTimed(url) {
+  return new Promise((resolve, reject) => {
+    const start = process.hrtime.bigint();
+    http
+      .get(url, { agent: keepAlive, headers: { 'accept-encoding': 'gzip' } }, (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => {
+          const ms = Number(process.hrtime.bigint() - start) / 1e6;
+          const raw = Buffer.concat(chunks);
+          const text = (res.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8');
+          resolve({ ms, status: res.statusCode, text });
+        });
+        res.on('error', reject);
+      })
+      .on('error', reject);
+  });
+}
+
+/** Series in a text exposition: every line that is neither blank nor a comment. */
+export function seriesCount(text) {
+  let n = 0;
+  for (const line of text.split('\n')) if (line !== '' && line[0] !== '#') n++;
+  return n;
 }
 
 /** Scrapes `url` `count` times, one every `gapMs`, returning per-scrape latencies in ms. */
