@@ -14,6 +14,7 @@ import { createAgentHistory, createRuntime, type Runtime } from '../runtime.js';
 import { openEventLog } from '../platform/windows/event-log.js';
 import { loadConfiguredRules } from '../rules/configured.js';
 import { createLinuxProcessControl } from '../platform/linux/process-control.js';
+import { createWindowsProcessControl } from '../platform/windows/process-control.js';
 import { createPolicyEngine, type PolicyEngine } from '../policy/engine.js';
 
 /** Runs the agent until SIGTERM/SIGINT; SIGHUP reloads the config file and keeps the old one if the new is bad. */
@@ -41,7 +42,16 @@ export async function run(config: Config, log: Logger, configFile: string | unde
     log,
   );
   // The policy engine outlives reloads: its clocks, rate limits and the priorities it changed stay.
-  const policy = createPolicyEngine({ config, log, control: await createLinuxProcessControl(config.paths.procfs), history });
+  const control = process.platform === 'win32' ? await createWindowsProcessControl() : await createLinuxProcessControl(config.paths.procfs);
+  const policy = createPolicyEngine({
+    config,
+    log,
+    control,
+    history,
+    ...(eventLog
+      ? { onRecord: (a) => eventLog.write({ kind: 'policy', decision: { policy: a.policy, action: a.action, outcome: a.outcome, pid: a.pid, name: a.name, reason: `${a.criteria}: ${a.measure}` } }) }
+      : {}),
+  });
   const stages = [deliveryMetricsStage(delivery), policy.stage];
   const rules = loadConfiguredRules(config, configFile);
   if (!rules.ok) {

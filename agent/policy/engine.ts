@@ -34,6 +34,8 @@ export interface PolicyEngineOptions {
   readonly control: ProcessControl;
   /** Where the evidence finds the recent history of the measure that tripped. */
   readonly history?: SeriesSource;
+  /** Told of every recorded decision after its audit line (the Windows event log listens here). */
+  readonly onRecord?: (action: PolicyActionView) => void;
 }
 
 type Action = 'log' | 'stop' | 'trim' | 'lower_priority' | 'restore_priority' | 'set_cpu_weight' | 'restore_cpu_weight';
@@ -94,11 +96,13 @@ export function createPolicyEngine(opts: PolicyEngineOptions): PolicyEngine {
       log.error({ err: (err as Error).message, entry }, 'policy audit log write failed');
     }
     const subject = entry.subject as Subject | undefined;
-    recent.unshift({
+    const view: PolicyActionView = {
       time: entry.time, policy: entry.policy, criteria: entry.criteria, pid: subject?.pid ?? 0, name: subject?.name ?? String(entry.cgroup ?? ''),
       measure: String(entry.measure ?? 'cpu'), action: entry.action, outcome: entry.outcome,
-    });
+    };
+    recent.unshift(view);
     recent.length = Math.min(recent.length, RECENT);
+    opts.onRecord?.(view);
   };
 
   const outcomeOf = (policy: string, criteria: string, action: Action, outcome: string, fields: Record<string, unknown>, now: number): void => {

@@ -127,9 +127,9 @@ export interface ConfigIssue {
 
 /**
  * Checks that need more than one section: allocations name defined criteria, CPU shares fit in 100%,
- * `trim` has a cgroup to trim, and the active policy and calendar name defined policies.
+ * `trim` has a cgroup to trim (on Linux), and the active policy and calendar name defined policies.
  */
-export function policyConfigIssues(config: PolicyConfigView): ConfigIssue[] {
+export function policyConfigIssues(config: PolicyConfigView, platform: NodeJS.Platform = process.platform): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const criteria = config.criteria.map((c) => c.name);
   const policies = new Set(config.policies.map((p) => p.name));
@@ -145,7 +145,8 @@ export function policyConfigIssues(config: PolicyConfigView): ConfigIssue[] {
       if (seen.has(a.criteria)) issues.push({ path: [...at, 'criteria'], message: `criteria "${a.criteria}" has two allocations in policy "${policy.name}"` });
       seen.add(a.criteria);
       shares += a.cpu_percent ?? 0;
-      if (a.max_working_set?.action === 'trim' && a.cgroup === undefined) {
+      // Windows trims one process's working set directly (SetProcessWorkingSetSizeEx); Linux needs a cgroup.
+      if (a.max_working_set?.action === 'trim' && a.cgroup === undefined && platform !== 'win32') {
         issues.push({
           path: [...at, 'max_working_set', 'action'],
           message:

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../agent/config/load.js';
+import { policyConfigIssues } from '../../agent/policy/schema.js';
 
 const errorsOf = (text: string): string[] => {
   const result = parseConfigText(text, 'agent.yaml');
@@ -59,6 +60,20 @@ enforcement: { dry_run: false, protected: ["sshd", "systemd*"], max_stops_per_ho
   it('rejects trim without a cgroup and says why', () => {
     const [error] = errorsOf(`${CRITERIA}policies:\n  - name: p\n    allocations:\n      - criteria: web\n        max_working_set: { limit: 1GiB, action: trim }\n`);
     expect(error).toMatch(/^agent\.yaml:10: policies\[0\]\.allocations\[0\]\.max_working_set\.action: action "trim" needs "cgroup": Linux has no per-process working-set cap/);
+  });
+
+  it('takes trim without a cgroup on Windows, which trims each process\'s working set itself', () => {
+    const result = parseConfigText(`${CRITERIA}policies:\n  - name: p\n    allocations:\n      - criteria: web\n        max_working_set: { limit: 1GiB, action: trim }\n`, 'agent.yaml');
+    const view = result.ok ? result.config : undefined;
+    // On this Linux host the file is rejected; the same view judged for Windows has no issue.
+    expect(view).toBeUndefined();
+    const asWindows = {
+      criteria: [{ name: 'web' }],
+      policies: [{ name: 'p', allocations: [{ criteria: 'web', max_working_set: { limit: 2 ** 30, action: 'trim' as const, for: 0 } }] }],
+      calendar: [],
+    } as unknown as Parameters<typeof policyConfigIssues>[0];
+    expect(policyConfigIssues(asWindows, 'win32')).toEqual([]);
+    expect(policyConfigIssues(asWindows, 'linux').map((i) => i.message)).toEqual([expect.stringMatching(/^action "trim" needs "cgroup"/)]);
   });
 
   it('rejects a bad cron expression with what was expected', () => {

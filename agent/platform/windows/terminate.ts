@@ -92,11 +92,11 @@ async function withVerifiedHandle<T extends string>(
   }
 }
 
-function exited(api: Win32Api, handle: Pointer): boolean {
+export function exited(api: Win32Api, handle: Pointer): boolean {
   return api.WaitForSingleObject(handle, 0) === WAIT_OBJECT_0;
 }
 
-function creationTime(api: Win32Api, handle: Pointer): bigint | undefined {
+export function creationTime(api: Win32Api, handle: Pointer): bigint | undefined {
   const blank = (): FileTime => ({ dwLowDateTime: 0, dwHighDateTime: 0 });
   const creation = blank();
   if (!api.GetProcessTimes(handle, creation, blank(), blank(), blank())) return undefined;

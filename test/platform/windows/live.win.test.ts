@@ -11,6 +11,7 @@ import { openEventLog } from '../../../agent/platform/windows/event-log.js';
 import { openPdhQuery } from '../../../agent/platform/windows/pdh-query.js';
 import { mapHostReadings, seriesValue } from '../../../agent/platform/windows/pdh-values.js';
 import { openProcessList } from '../../../agent/platform/windows/process-list.js';
+import { createWindowsProcessControl } from '../../../agent/platform/windows/process-control.js';
 import { terminateVerified, trimWorkingSet } from '../../../agent/platform/windows/terminate.js';
 import { createRuntime } from '../../../agent/runtime.js';
 import { killAllChildren, SCRIPTS, startChild } from '../../helpers/children.js';
@@ -125,6 +126,19 @@ describe.runIf(process.platform === 'win32')('on a real Windows host (skipped el
     expect(await exited).toBe(1);
     expect(alive(child.pid)).toBe(false);
     expect(await terminateVerified(child.pid, row.startTime)).toBe('gone');
+  });
+
+  it('gives the policy engine the same verified stop and a priority change only for the process decided on', async () => {
+    const control = await createWindowsProcessControl();
+    const child = await startChild(SCRIPTS.idle());
+    const row = (await rowOf(child.pid))!;
+    const target = { pid: child.pid, startTime: row.startTime, exe: row.exe };
+    expect(control.setPriority({ ...target, startTime: row.startTime + 1000 }, 10)).toBe('mismatch');
+    expect(control.setPriority(target, 10)).toBe('set');
+    expect(control.priority(target)).toBe(10);
+    expect(await control.terminate({ ...target, startTime: row.startTime + 1000 }, 0)).toBe('mismatch');
+    expect(await control.terminate(target, 0)).toBe('stopped');
+    expect(control.priority(target)).toBeUndefined();
   });
 
   it('trims the working set of a real child that holds touched memory', async () => {
