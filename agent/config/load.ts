@@ -13,14 +13,18 @@ export function defaultConfig(): Config {
 
 /** Reads, parses and validates a YAML config file; every problem names the file, line and path. */
 export function loadConfigFile(file: string, overrides: readonly Override[] = []): ConfigResult {
-  let text: string;
+  const read = readText(file);
+  return read.ok ? parseConfigText(read.text, file, overrides) : read;
+}
+
+/** A file's text, or an error naming the file and why it could not be read. */
+function readText(file: string): { ok: true; text: string } | { ok: false; errors: string[] } {
   try {
-    text = readFileSync(file, 'utf8');
+    return { ok: true, text: readFileSync(file, 'utf8') };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
     return { ok: false, errors: [`${file}: cannot read the file (${code}): ${(err as Error).message}`] };
   }
-  return parseConfigText(text, file, overrides);
 }
 
 /** The config the agent runs on: a file (or the embedded defaults) with command-line flags on top. */
@@ -58,13 +62,9 @@ export function parseConfigText(text: string, file: string, overrides: readonly 
  * with errors in the same form as the agent's config: file, line, path and what was expected.
  */
 export function loadYamlFile<S extends z.ZodType>(file: string, schema: S): { ok: true; value: z.output<S> } | { ok: false; errors: string[] } {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    return { ok: false, errors: [`${file}: cannot read the file (${code}): ${(err as Error).message}`] };
-  }
+  const read = readText(file);
+  if (!read.ok) return read;
+  const text = read.text;
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true });
   if (doc.errors.length > 0) return { ok: false, errors: syntaxErrors(doc, file) };

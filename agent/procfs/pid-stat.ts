@@ -1,3 +1,5 @@
+import { decimalAt } from './decimal-bytes.js';
+
 export interface PidStat {
   readonly pid: number;
   readonly comm: string;
@@ -24,7 +26,6 @@ const PF_KTHREAD = 0x00200000;
 const SPACE = 0x20;
 const OPEN = 0x28;
 const CLOSE = 0x29;
-const MINUS = 0x2d;
 
 /**
  * Parses /proc/PID/stat. The command name sits in parentheses and may itself hold spaces and ")",
@@ -65,9 +66,9 @@ export function parsePidStatBytes(buf: Buffer, length: number): PidStatRead {
   for (let i = first; i < length && count < starts.length; i++) if (buf[i] === SPACE) starts[count++] = i + 1;
   // f[0] is field 3 (state); field n is f[n - 3].
   if (count < 22) throw new Error(`stat: ${count + 2} fields, expected at least 24`);
-  const field = (k: number): number => decimal(buf, starts[k]!, length);
+  const field = (k: number): number => decimalAt(buf, starts[k]!, length);
   return {
-    pid: decimal(buf, 0, open),
+    pid: decimalAt(buf, 0, open),
     comm: buf.toString('latin1', open + 1, close),
     state: String.fromCharCode(buf[starts[0]!]!),
     ppid: field(1),
@@ -83,23 +84,6 @@ export function parsePidStatBytes(buf: Buffer, length: number): PidStatRead {
 
 // Only fields 3 to 24 are ever needed; one array serves every call.
 const fieldStarts = new Int32Array(22);
-
-/** The decimal number starting at `start`, up to the first byte that is not a digit; NaN if none. */
-function decimal(buf: Buffer, start: number, end: number): number {
-  let i = start;
-  const negative = buf[i] === MINUS;
-  if (negative) i++;
-  let value = 0;
-  let digits = 0;
-  for (; i < end; i++) {
-    const d = buf[i]! - 48;
-    if (d < 0 || d > 9) break;
-    value = value * 10 + d;
-    digits++;
-  }
-  if (digits === 0) return Number.NaN;
-  return negative ? -value : value;
-}
 
 export function isKernelThread(stat: PidStat): boolean {
   return (stat.flags & PF_KTHREAD) !== 0 || stat.ppid === 2 || stat.pid === 2;

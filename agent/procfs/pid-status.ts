@@ -1,3 +1,5 @@
+import { decimalAt } from './decimal-bytes.js';
+
 export interface PidStatus {
   /** Resident anonymous memory in bytes; absent for kernel threads and zombies. */
   readonly rssAnon?: number;
@@ -39,7 +41,7 @@ export function parsePidStatusBytes(buf: Buffer, length: number): PidStatus {
       if (key !== -1 && (seen & (1 << key)) === 0) {
         seen |= 1 << key;
         found++;
-        values[key] = firstNumber(buf, colon + 1, length);
+        values[key] = decimalAt(buf, skipBlanks(buf, colon + 1, length), length);
       }
     }
     let end = colon;
@@ -71,17 +73,9 @@ function keyAt(buf: Buffer, start: number, length: number): number {
   return -1;
 }
 
-/** The first decimal number after `start` on its line, past blanks; NaN if the line holds none first. */
-function firstNumber(buf: Buffer, start: number, end: number): number {
+/** The index of the first byte at or after `start` that is not a space or a tab. */
+function skipBlanks(buf: Buffer, start: number, end: number): number {
   let i = start;
   while (i < end && (buf[i] === 0x20 || buf[i] === 0x09)) i++;
-  let value = 0;
-  let digits = 0;
-  for (; i < end; i++) {
-    const d = buf[i]! - 48;
-    if (d < 0 || d > 9) break;
-    value = value * 10 + d;
-    digits++;
-  }
-  return digits === 0 ? Number.NaN : value;
+  return i;
 }

@@ -1,20 +1,13 @@
 // What the leak detector costs per sample once history is full: an hour of 5 s samples of a host with
 // 300 processes (30 of them matched into 10 groups), 30 groups, pools, tables, commit and per-CPU
 // counters, judged with the default config. Prints the detector stage's time per sample and history size.
-import { createHistory } from '../../dist/agent/history/history.js';
+import { createAgentHistory } from '../../dist/agent/runtime.js';
 import { createLeakDetector } from '../../dist/agent/detect/leak-stage.js';
 import { configSchema } from '../../dist/agent/config/schema.js';
 import { percentile } from './lib.mjs';
 
 const config = configSchema.parse({});
-const history = createHistory({
-  rawSeconds: config.history.raw_retention,
-  sampleSeconds: config.sampling.interval,
-  bucketSeconds: config.history.downsample_interval,
-  retentionSeconds: config.history.retention,
-  maxSeries: config.history.max_series,
-  families: ['contention_'],
-});
+const history = createAgentHistory(config);
 const detector = createLeakDetector(history, config);
 const sink = { set() {}, publish() {} };
 const T0 = Date.now() - 3_600_000;

@@ -1,7 +1,7 @@
 // What local rule evaluation costs per sample once history is full: the shipped rules on an hour of
 // 5 s samples of a host with 30 process groups, kernel pools and tables, commit, CPU, disks and PSI.
 // Prints the rules stage's time per sample; the leak detector's cost is bench:detect's.
-import { createHistory } from '../../dist/agent/history/history.js';
+import { createAgentHistory } from '../../dist/agent/runtime.js';
 import { configSchema } from '../../dist/agent/config/schema.js';
 import { expandRuleFiles, loadRuleFiles } from '../../dist/agent/rules/load.js';
 import { createRulesStage } from '../../dist/agent/rules/stage.js';
@@ -10,14 +10,7 @@ import { percentile } from './lib.mjs';
 const config = configSchema.parse({ rules: { enabled: true } });
 const loaded = loadRuleFiles(expandRuleFiles([], '.').files);
 if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
-const history = createHistory({
-  rawSeconds: config.history.raw_retention,
-  sampleSeconds: config.sampling.interval,
-  bucketSeconds: config.history.downsample_interval,
-  retentionSeconds: config.history.retention,
-  maxSeries: config.history.max_series,
-  families: ['contention_'],
-});
+const history = createAgentHistory(config);
 const stage = createRulesStage(loaded.groups, history, { target: { job: config.rules.job, instance: 'bench' }, intervalSeconds: config.sampling.interval });
 const sink = { set() {}, publish() {} };
 const T0 = Date.now() - 3 * 3_600_000;

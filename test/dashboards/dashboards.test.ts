@@ -4,10 +4,10 @@ import { parse } from 'yaml';
 import { DASHBOARDS, render } from '../../agent/dashboards/index.js';
 import { audienceOf } from '../../agent/dashboards/panels.js';
 import { SHARED_RUNBOOKS } from '../../agent/dashboards/runbooks.js';
-import { THRESHOLDS } from '../../agent/detect/thresholds.js';
 import { catalog } from '../../agent/metrics/catalog.js';
 import { ROOT } from '../helpers/agent.js';
 import { committed, DASHBOARD_FILES, dataPanels, labelValuesQuery, parsePromql, substitute, thresholdValues } from './dashboard-json.js';
+import { ALERT_THRESHOLDS, ruleThreshold } from '../helpers/alert-thresholds.js';
 
 /** Being built alongside the policies; pinned names the Policies dashboard reads. */
 const POLICY_METRICS = ['contention_policy_active', 'contention_policy_actions_total', 'contention_policy_violations_total'];
@@ -134,29 +134,11 @@ describe('alert panels', () => {
   });
 
   it('colour by the alert rules\' thresholds: a panel linking each alert\'s runbook has its number', () => {
-    const expected: Record<string, number> = {
-      FreeSystemPTEsLow: THRESHOLDS.systemPtesMinFree,
-      KernelTableLow: THRESHOLDS.kernelTableFreeWarning,
-      KernelTableExhausted: THRESHOLDS.kernelTableFreeCritical,
-      KernelPoolNearLimit: THRESHOLDS.poolUsedWarning,
-      KernelPoolExhausted: THRESHOLDS.poolUsedCritical,
-      CommitNearLimit: THRESHOLDS.commitUsedWarning,
-      CommitExhausted: THRESHOLDS.commitUsedCritical,
-      AvailableMemoryLow: THRESHOLDS.availableMemoryWarning,
-      AvailableMemoryCritical: THRESHOLDS.availableMemoryCritical,
-      CPUQueueSaturated: THRESHOLDS.cpuQueuePerCpu,
-      DiskQueueSaturated: THRESHOLDS.diskQueue,
-      MemoryPressureStall: THRESHOLDS.pressureSomeWarning,
-      MemoryPressureFullStall: THRESHOLDS.pressureFullWarning,
-      MemoryPressureFullCritical: THRESHOLDS.pressureFullCritical,
-      IOPressureStall: THRESHOLDS.pressureSomeWarning,
-      IOPressureFullStall: THRESHOLDS.pressureFullWarning,
-      CPUPressureStall: THRESHOLDS.cpuPressureSomeWarning,
-    };
+    const expected = ALERT_THRESHOLDS;
     for (const [name, threshold] of Object.entries(expected)) {
       const alert = alerts.find((a) => a.alert === name)!;
       // The rule's own number, as the rules test reads it, must be the one the panels use.
-      expect(Number(/[<>]=?\s*([\d.]+)(?!\s*\))/.exec(alert.expr)?.[1]), name).toBe(threshold);
+      expect(ruleThreshold(alert.expr), name).toBe(threshold);
       const showing = linked(runbookOf(alert));
       expect(showing.length, `a panel links the runbook of ${name}`).toBeGreaterThan(0);
       expect(showing.some(({ panel }) => thresholdValues(panel).includes(threshold)), `a panel linking ${name}'s runbook colours at ${threshold}`).toBe(true);

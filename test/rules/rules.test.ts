@@ -2,9 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { THRESHOLDS } from '../../agent/detect/thresholds.js';
 import { ROOT } from '../helpers/agent.js';
 import { requireTool } from '../helpers/tools.js';
+import { ALERT_THRESHOLDS, ruleThreshold } from '../helpers/alert-thresholds.js';
 
 interface Rule {
   alert?: string;
@@ -50,30 +50,11 @@ describe('rules/contention.yml', () => {
   });
 
   it('uses the thresholds the agent judges by', () => {
-    const expected: Record<string, number> = {
-      FreeSystemPTEsLow: THRESHOLDS.systemPtesMinFree,
-      KernelTableLow: THRESHOLDS.kernelTableFreeWarning,
-      KernelTableExhausted: THRESHOLDS.kernelTableFreeCritical,
-      KernelPoolNearLimit: THRESHOLDS.poolUsedWarning,
-      KernelPoolExhausted: THRESHOLDS.poolUsedCritical,
-      CommitNearLimit: THRESHOLDS.commitUsedWarning,
-      CommitExhausted: THRESHOLDS.commitUsedCritical,
-      AvailableMemoryLow: THRESHOLDS.availableMemoryWarning,
-      AvailableMemoryCritical: THRESHOLDS.availableMemoryCritical,
-      CPUQueueSaturated: THRESHOLDS.cpuQueuePerCpu,
-      DiskQueueSaturated: THRESHOLDS.diskQueue,
-      MemoryPressureStall: THRESHOLDS.pressureSomeWarning,
-      MemoryPressureFullStall: THRESHOLDS.pressureFullWarning,
-      MemoryPressureFullCritical: THRESHOLDS.pressureFullCritical,
-      IOPressureStall: THRESHOLDS.pressureSomeWarning,
-      IOPressureFullStall: THRESHOLDS.pressureFullWarning,
-      CPUPressureStall: THRESHOLDS.cpuPressureSomeWarning,
-    };
+    const expected = ALERT_THRESHOLDS;
     for (const [alert, value] of Object.entries(expected)) {
       const rule = alerts.find((a) => a.alert === alert);
       expect(rule, alert).toBeDefined();
-      const threshold = /[<>]=?\s*([\d.]+)(?!\s*\))/.exec(rule!.expr)?.[1];
-      expect({ alert, threshold: Number(threshold) }).toEqual({ alert, threshold: value });
+      expect({ alert, threshold: ruleThreshold(rule!.expr) }).toEqual({ alert, threshold: value });
     }
   });
 });
