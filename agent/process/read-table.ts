@@ -68,7 +68,7 @@ export function createTableReader(procfs: string, bootTimeSeconds: () => number)
   const page = pageSize();
   let sampleNo = 0;
   let known = new Map<number, Known>();
-  let fdSizeIsCount: boolean | undefined;
+  let fdSizeIsCount: boolean | undefined = fdSizeIsCountHere(procfs);
 
   const countFds = (dir: string): number => {
     if (fdSizeIsCount === true) return statSync(dir).size;
@@ -208,5 +208,23 @@ function swapUsed(root: string): boolean {
     return total === undefined || free === undefined || total - free > 0;
   } catch {
     return true;
+  }
+}
+
+/**
+ * Whether this kernel reports a /proc/PID/fd directory's size as its count of open descriptors
+ * (Linux 6.2 and later), judged on the agent's own process, which always has some open; undefined when
+ * `procfs` holds no entry for it (a recorded procfs), and the first process with descriptors decides.
+ * Judging on one's own process makes the answer the same whichever user the agent runs as.
+ */
+function fdSizeIsCountHere(procfs: string): boolean | undefined {
+  const dir = `${procfs}/${process.pid}/fd`;
+  try {
+    const size = statSync(dir).size;
+    // The listing itself holds one descriptor open while it reads, and sees it.
+    const listed = readdirSync(dir).length;
+    return size > 0 && (size === listed || size === listed - 1);
+  } catch {
+    return undefined;
   }
 }

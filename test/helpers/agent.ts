@@ -38,9 +38,11 @@ export async function startAgent(
     ready?: (port: number) => Promise<boolean>;
     /** A command that runs the agent, such as setpriv with another user and capabilities. */
     wrapper?: readonly string[];
+    /** Another copy of the built CLI to run (for one another user can reach). */
+    cli?: string;
   } = {},
 ): Promise<RunningAgent> {
-  const command = [...(opts.wrapper ?? []), process.execPath, CLI, '--web.listen-address=127.0.0.1:0', ...args];
+  const command = [...(opts.wrapper ?? []), process.execPath, opts.cli ?? CLI, '--web.listen-address=127.0.0.1:0', ...args];
   const proc = spawn(command[0]!, command.slice(1), {
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
