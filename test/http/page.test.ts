@@ -2,7 +2,7 @@ import { gzipSync } from 'node:zlib';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAgent, writeConfig, type RunningAgent } from '../helpers/agent.js';
-import { launchChromium } from '../helpers/browser.js';
+import { launchChromium, openPage } from '../helpers/browser.js';
 import { freePort } from '../helpers/servers.js';
 import { SCRIPTS, startChild } from '../helpers/children.js';
 
@@ -19,11 +19,7 @@ describe('the status page in a real browser', () => {
   });
 
   async function open(viewport = { width: 1100, height: 900 }): Promise<{ page: Page; errors: string[] }> {
-    const page = await browser.newPage({ viewport });
-    const errors: string[] = [];
-    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-    page.on('pageerror', (e) => errors.push(String(e)));
-    await page.goto(agent.url);
+    const { page, errors } = await openPage(browser, agent.url, viewport);
     await page.waitForFunction(() => document.getElementById('status')?.textContent?.startsWith('live'));
     return { page, errors };
   }
@@ -102,10 +98,7 @@ describe('the status page with a leaking process', () => {
     ]);
     const browser = await launchChromium();
     try {
-      const page = await browser.newPage();
-      const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(String(e)));
-      await page.goto(agent.url);
+      const { page, errors } = await openPage(browser, agent.url);
       await page.waitForFunction((pid) => document.querySelector('#leaks tbody')?.textContent?.includes(`node[${pid}]`), leaker.pid, { timeout: 45_000 });
       expect(await page.textContent('#leaks tbody')).toMatch(/process_group leaky\s*private_bytes/);
       await page.waitForFunction(() => document.querySelectorAll('#charts canvas').length >= 3, undefined, { timeout: 20_000 });

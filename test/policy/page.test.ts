@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startAgent, writeConfig } from '../helpers/agent.js';
-import { launchChromium } from '../helpers/browser.js';
+import { launchChromium, openPage } from '../helpers/browser.js';
 import { killAllChildren, startChild } from '../helpers/children.js';
 import { childCriteria, holdFds } from './harness.js';
 
@@ -23,10 +23,7 @@ enforcement: { audit_log: { path: ${join(dir, 'audit.jsonl')} }, evidence_dir: $
 `)}`]);
     const browser = await launchChromium();
     try {
-      const page = await browser.newPage();
-      const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(String(e)));
-      await page.goto(agent.url);
+      const { page, errors } = await openPage(browser, agent.url);
       await page.waitForFunction(() => document.getElementById('actions')?.textContent?.includes('logged'), undefined, { timeout: 20_000 });
       expect(await page.textContent('#policy')).toBe('Active policy: watch');
       expect(await page.textContent('#actions')).toMatch(new RegExp(`log node \\(pid ${child.pid}\\) for handles under watch/kid: logged`));
