@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real tools the test suite drives: Prometheus and its promtool, Alertmanager and amtool,
-# and Chromium for the browser tests. Does nothing when they are all present.
+# Chromium for the browser tests, and what the package tests build and install artifacts with (zip,
+# unzip, dpkg, unshare, ansible-playbook). Does nothing when they are all present.
 set -euo pipefail
 
 declare -A need=(
@@ -11,6 +12,13 @@ declare -A need=(
   [chromium]=chromium
   [openssl]=openssl
   [systemd-analyze]=systemd
+  [zip]=zip
+  [unzip]=unzip
+  [dpkg-deb]=dpkg
+  [unshare]=util-linux
+  [setpriv]=util-linux
+  [sha256sum]=coreutils
+  [ansible-playbook]=ansible-core
 )
 missing=()
 for tool in "${!need[@]}"; do
