@@ -1,7 +1,7 @@
 // The .deb's maintainer scripts where this machine cannot go for real: systemd as PID 1, with and
 // without a policy-rc.d. Each runs in a private mount namespace with its own /run and /usr/sbin, the
 // real deb-systemd-invoke deciding, and systemctl, deb-systemd-helper, getent and install recorded
-// instead of acting on the machine.
+// instead of acting on the machine (whose /var/lib and /var/log the sandbox replaces with its own).
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,12 +33,15 @@ function runScript(script: string, args: string[], box: Sandbox): string[] {
   stub('systemctl', 'case "$*" in *--version*) echo "systemd 252 (252)";; *is-enabled*) echo enabled;; *is-active*) exit 3;; esac');
   stub('deb-systemd-helper', 'case "$*" in *was-enabled*) exit 0;; esac');
   stub('getent', 'echo "contention-agent:x:999:999::/:/usr/sbin/nologin"');
-  stub('install');
+  // install -d makes the directory, in the sandbox's own /var (a tmpfs): the scripts write markers there.
+  stub('install', 'for last; do :; done; mkdir -p "$last"');
   const setup = [
     'set -e',
     'mount -t tmpfs tmpfs /run',
     box.systemd ? 'mkdir -p /run/systemd/system' : ':',
     'mount -t tmpfs tmpfs /usr/sbin',
+    'mount -t tmpfs tmpfs /var/lib',
+    'mount -t tmpfs tmpfs /var/log',
     box.policy === undefined ? ':' : `printf '#!/bin/sh\\necho "policy-rc.d $*" >> "${log}"\\nexit ${box.policy}\\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d`,
     'exec sh "$@"',
   ].join('\n');
