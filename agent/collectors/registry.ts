@@ -40,12 +40,7 @@ export const windowsCollectors: CollectorRegistry = {
   processes: windowsProcessesCollector,
 };
 
-/** The collectors of an OS. */
-export function collectorRegistry(platform: NodeJS.Platform = process.platform): CollectorRegistry {
-  return platform === 'win32' ? windowsCollectors : linuxCollectors;
-}
-
-/** The collectors to run: each one's default, overridden by the config and then by command-line flags. */
-export function enabledCollectors(config: Config, platform: NodeJS.Platform = process.platform): CollectorSpec[] {
-  return Object.values(collectorRegistry(platform)).filter((spec) => config.collectors[spec.name] ?? spec.defaultEnabled);
+/** The collectors to run from a registry (the platform's): each one's default, overridden by the config and then by command-line flags. */
+export function enabledCollectors(config: Config, registry: CollectorRegistry): CollectorSpec[] {
+  return Object.values(registry).filter((spec) => config.collectors[spec.name] ?? spec.defaultEnabled);
 }

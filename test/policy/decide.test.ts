@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../agent/config/load.js';
 import type { Config } from '../../agent/config/schema.js';
 import { compileSafetyRules, cpuWeightFor, decide, emptyState, type DecideInput, type PolicyState } from '../../agent/policy/decide.js';
+import { noteOf } from '../../agent/policy/engine.js';
 import type { ProcessRow } from '../../agent/process/table.js';
 
 const MiB = 2 ** 20;
@@ -94,7 +95,8 @@ describe('policy decisions: memory limits', () => {
     const { outs } = run(config, [0, 10_000, 20_000].map((at) => ({ at, rows: [over] })));
     expect(outs[1]!.decisions).toMatchObject([{ verdict: 'act', violation: { action: 'log' } }]);
     expect(outs[2]!.decisions).toEqual([]);
-    expect(outs[2]!.violations.map((v) => v.note)).toEqual(['logged (action log)']);
+    expect(outs[2]!.violations.map((v) => v.outcome)).toEqual([{ kind: 'logged' }]);
+    expect(outs[2]!.violations.map((v) => noteOf(v.outcome))).toEqual(['logged (action log)']);
   });
 
   it('dry run decides but only says what it would do', () => {
@@ -123,7 +125,11 @@ active_policy: day
       { verdict: 'refused', violation: { subject: { pid: 711 } } },
     ]);
     expect(outs[1]!.decisions).toEqual([]);
-    expect(outs[1]!.violations.map((v) => v.note)).toEqual(['trimmed to the limit through memory.high', 'not trimmed: protected: matches enforcement.protected "sshd"']);
+    expect(outs[1]!.violations.map((v) => v.outcome)).toEqual([
+      { kind: 'acted', action: 'trim' },
+      { kind: 'refused', action: 'trim', reason: 'protected: matches enforcement.protected "sshd"' },
+    ]);
+    expect(outs[1]!.violations.map((v) => noteOf(v.outcome))).toEqual(['trimmed to the limit through memory.high', 'not trimmed: protected: matches enforcement.protected "sshd"']);
   });
 });
 
@@ -166,7 +172,7 @@ describe('policy decisions: safety rules', () => {
     ]);
     const verdicts = outs.map((o) => o.decisions.map((d) => (d.kind === 'limit' ? d.verdict : d.kind)));
     expect(verdicts).toEqual([[], ['act', 'act', 'rate_limited'], [], ['act']]);
-    expect(outs[2]!.violations.find((v) => v.subject.pid === 703)!.note).toMatch(/rate limit/);
+    expect(outs[2]!.violations.find((v) => v.subject.pid === 703)!.outcome).toMatchObject({ kind: 'rate_limited', reason: expect.stringMatching(/^stop rate limit reached/) });
   });
 
   it('holds to the global stop rate across policies', () => {

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { policyActionView } from '../../agent/http/state.js';
 import { waitFor } from '../helpers/agent.js';
 import { killAllChildren, SCRIPTS, startChild } from '../helpers/children.js';
 import { alive, auditOf, childCriteria, counter, exitWithin, holdFds, startEngine, type EngineUnderTest } from './harness.js';
@@ -82,7 +83,8 @@ enforcement: {}
     expect(alert).toMatchObject({ state: 'firing', source: 'policy', labels: { alertname: 'PolicyLimitExceeded', pid: String(child.pid), measure: 'committed_memory' } });
     expect(alert!.annotations.summary).toMatch(/logged \(action log\)$/);
     expect(existsSync(new URL(`../../${alert!.annotations.runbook_url}`, import.meta.url))).toBe(true);
-    expect(running.engine.recentActions()[0]).toMatchObject({ pid: child.pid, action: 'log', outcome: 'logged', policy: 'watch' });
+    expect(running.engine.recentActions()[0]).toMatchObject({ kind: 'limit', action: 'log', outcome: 'logged', policy: 'watch', violation: { subject: { pid: child.pid } } });
+    expect(policyActionView(running.engine.recentActions()[0]!)).toMatchObject({ pid: child.pid, action: 'log', outcome: 'logged', policy: 'watch', measure: 'committed_memory' });
   });
 
   it('kills a child that ignores SIGTERM once the grace has passed', async () => {
