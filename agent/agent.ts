@@ -41,7 +41,7 @@ export interface Agent {
   start(): void;
   /** Applies a reloaded config and rule groups; every part keeps what it remembers. */
   reconfigure(next: Settings): Promise<void>;
-  /** Stops sampling and every part; priorities and weights the policy changed are given back. */
+  /** Stops sampling and every part; priorities and weights the policy changed are given back. Once: later calls get the same promise. */
   stop(): Promise<void>;
 }
 
@@ -135,6 +135,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
   const parts: readonly Part[] = [detector, rules, policy, delivery];
 
   let sampling = createCollectors(config, platform);
+  let stopping: Promise<void> | undefined;
   const sampler = createSampler({
     collectors: sampling.collectors,
     history: historyStage,
@@ -169,15 +170,17 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
       await sampler.reconfigure({ collectors: sampling.collectors, stages: stagesFor(settings), intervalSeconds: config.sampling.interval });
       previous.stop();
     },
-    async stop() {
-      sampler.stop();
-      sampling.stop();
-      delivery.stop();
-      detector.stop();
-      rules.stop();
-      // Priorities and weights the policy lowered go back before the agent exits (and are logged).
-      await policy.stop();
-      eventLog?.close();
-    },
+    stop: () => (stopping ??= stopAll()),
   };
+
+  async function stopAll(): Promise<void> {
+    sampler.stop();
+    sampling.stop();
+    delivery.stop();
+    detector.stop();
+    rules.stop();
+    // Priorities and weights the policy lowered go back before the agent exits (and are logged).
+    await policy.stop();
+    eventLog?.close();
+  }
 }

@@ -2,54 +2,30 @@ import { describe, expect, it } from 'vitest';
 import type { Alert } from '../../agent/alerts/alert.js';
 import { configSchema } from '../../agent/config/schema.js';
 import { createLeakDetector, type LeakDetector } from '../../agent/detect/leak-stage.js';
-import { createHistory, type History } from '../../agent/history/history.js';
+import type { History } from '../../agent/history/history.js';
 import { createHistoryStage } from '../../agent/history/stage.js';
-import type { MetricName } from '../../agent/metrics/catalog.js';
-import type { Labels, Sample, SampleFacts, SeriesValue, Sink } from '../../agent/metrics/sample.js';
+import type { Labels, Sample, SampleFacts, SeriesValue } from '../../agent/metrics/sample.js';
 import type { ProcessRow } from '../../agent/process/table.js';
+import { processRow, recordingSink, sampleOf, testHistory } from '../helpers/builders.js';
 
 const MiB = 2 ** 20;
 const STEP = 5000;
 const T0 = 1_700_000_000_000;
 const config = configSchema.parse({ detection: { window: '10m', min_window: '5m', max_exported: 3 } });
 
-const newHistory = () => createHistory({ rawSeconds: 3600, sampleSeconds: 5, bucketSeconds: 300, retentionSeconds: 86_400, maxSeries: 5000, families: ['contention_'] });
-
-/** What a stage wrote in one sample, as the sampler's sink would hold it. */
-function collect() {
-  const out = new Map<string, Array<{ labels: Labels; value: number }>>();
-  const facts: SampleFacts = {};
-  const sink: Sink = {
-    set(metric, labels, value) {
-      let list = out.get(metric);
-      if (!list) out.set(metric, (list = []));
-      list.push({ labels: labels as Labels, value });
-    },
-    publish(key, value) {
-      facts[key] = value;
-    },
-  };
-  return { sink, out };
-}
+const newHistory = () => testHistory();
 
 const noise = (i: number, seed = 1) => {
   const x = Math.sin((i + 1) * 12.9898 + seed * 78.233) * 43758.5453;
   return (x - Math.floor(x)) * 2 - 1;
 };
 
-function row(pid: number, comm: string, privateBytes: number, extra: Partial<ProcessRow> = {}): ProcessRow {
-  return {
-    pid, ppid: 1, startTime: T0 - 1000 * pid, state: 'S', comm, exe: `/usr/bin/${comm}`, cmdline: comm, argv0: comm,
-    uid: 1000, user: 'app', gid: 1000, group: 'app', privateBytes, workingSetBytes: privateBytes, virtualBytes: privateBytes * 2,
-    threads: 8, cpuSeconds: 1, handles: 40, criteria: [], processGroup: comm, ...extra,
-  };
-}
+const row = (pid: number, comm: string, privateBytes: number, extra: Partial<ProcessRow> = {}): ProcessRow =>
+  processRow({ pid, comm, startTime: T0 - 1000 * pid, privateBytes, workingSetBytes: privateBytes, virtualBytes: privateBytes * 2, threads: 8, cpuSeconds: 1, handles: 40, ...extra });
 
 type Families = Record<string, SeriesValue[]>;
 
-function sampleAt(i: number, families: Families, facts: SampleFacts = {}): Sample {
-  return { timestamp: T0 + i * STEP, families: new Map(Object.entries(families)) as Map<MetricName, SeriesValue[]>, collectors: [], facts };
-}
+const sampleAt = (i: number, families: Families, facts: SampleFacts = {}): Sample => sampleOf(T0 + i * STEP, families, facts);
 
 /** A detector on its own history, fed as the pipeline feeds it: the history stage records, then the detector judges. */
 function detectorOn(history: History = newHistory(), c = config) {
@@ -60,17 +36,17 @@ function detectorOn(history: History = newHistory(), c = config) {
 
 /** Runs the detector over samples `from` to `from + n - 1` built by `at(i)`; returns the last sample's output and alerts. */
 function drive(at: (i: number) => { families: Families; facts?: SampleFacts }, n: number, on = detectorOn(), from = 0) {
-  let last = collect();
+  let last = recordingSink();
   const alertsSeen: Alert[][] = [];
   for (let i = from; i < from + n; i++) {
-    last = collect();
+    last = recordingSink();
     const { families, facts } = at(i);
     const sample = sampleAt(i, families, facts);
     on.recorder.recordMeasured(sample, last.sink);
     void on.detector.stage.run(sample, last.sink);
     alertsSeen.push([...on.detector.alerts()]);
   }
-  return { out: last.out, alerts: on.detector.alerts(), alertsSeen, detector: on.detector as LeakDetector };
+  return { out: last.families(), alerts: on.detector.alerts(), alertsSeen, detector: on.detector as LeakDetector };
 }
 
 const find = (out: Map<string, Array<{ labels: Labels; value: number }>>, metric: string, labels: Labels) =>

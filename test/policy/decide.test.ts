@@ -4,6 +4,7 @@ import type { Config } from '../../agent/config/schema.js';
 import { compileSafetyRules, cpuWeightFor, decide, emptyState, type DecideInput, type PolicyState } from '../../agent/policy/decide.js';
 import { noteOf } from '../../agent/policy/engine.js';
 import type { ProcessRow } from '../../agent/process/table.js';
+import { processRow } from '../helpers/builders.js';
 
 const MiB = 2 ** 20;
 const SELF = { pid: 5000, ppid: 4999 };
@@ -24,14 +25,8 @@ criteria:
     include: [{ name: "batch*" }]
 `;
 
-function row(over: Partial<ProcessRow> & { pid: number }): ProcessRow {
-  return {
-    comm: 'web', exe: '/usr/bin/web', cmdline: 'web', argv0: 'web', uid: 1000, user: 'app', gid: 1000, group: 'app',
-    ppid: 300, startTime: 1_700_000_000_000 + over.pid, state: 'S', privateBytes: 10 * MiB, workingSetBytes: 10 * MiB, virtualBytes: 100 * MiB,
-    threads: 1, cpuSeconds: 0, handles: 10, criteria: ['web'], processGroup: 'web',
-    ...over,
-  };
-}
+const row = (over: Partial<ProcessRow> & { pid: number }): ProcessRow =>
+  processRow({ comm: 'web', exe: '/usr/bin/web', cmdline: 'web', argv0: 'web', ppid: 300, criteria: ['web'], processGroup: 'web', ...over });
 
 /** Runs the core over a sequence of (time, rows) and collects everything it decided. */
 function run(config: Config, steps: Array<{ at: number; rows: ProcessRow[]; cpu?: number }>, state: PolicyState = emptyState()) {

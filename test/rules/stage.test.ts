@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../agent/config/schema.js';
-import { createHistory, type History } from '../../agent/history/history.js';
+import type { History } from '../../agent/history/history.js';
 import { createHistoryStage } from '../../agent/history/stage.js';
 import type { MetricName } from '../../agent/metrics/catalog.js';
 import type { Sample, SeriesValue, Sink } from '../../agent/metrics/sample.js';
 import { parseRuleText, type RuleGroup } from '../../agent/rules/load.js';
 import { createRules, historyData, type Rules } from '../../agent/rules/stage.js';
+import { recordingSink, testHistory } from '../helpers/builders.js';
 
 const RULES = `
 groups:
@@ -31,7 +32,7 @@ const loaded = parseRuleText(RULES, 'test.yml');
 if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
 const groups: RuleGroup[] = loaded.groups;
 
-const history = () => createHistory({ rawSeconds: 3600, sampleSeconds: 60, bucketSeconds: 300, retentionSeconds: 86_400, maxSeries: 100, families: ['contention_'] });
+const history = () => testHistory({ sampleSeconds: 60, maxSeries: 100 });
 
 function sample(minute: number, free: number | undefined): Sample {
   const families = new Map<MetricName, SeriesValue[]>();
@@ -51,12 +52,6 @@ function step(rules: Rules, h: History, s: Sample, sink: Sink): void {
   void rules.stage.run(s, sink);
 }
 
-function recordingSink() {
-  const set: Array<{ metric: string; labels: Record<string, string>; value: number }> = [];
-  const sink: Sink = { set: (metric, labels, value) => void set.push({ metric, labels: labels as Record<string, string>, value }), publish: () => undefined };
-  const value = (metric: string, labels: Record<string, string>) => set.find((s) => s.metric === metric && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
-  return { sink, value };
-}
 
 const target = { job: 'contention-agent', instance: 'host-1' };
 

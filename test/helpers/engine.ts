@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { onTestFinished } from 'vitest';
 import { createAgent, type Agent } from '../../agent/agent.js';
 import { parseConfigText } from '../../agent/config/load.js';
 import type { Config } from '../../agent/config/schema.js';
@@ -32,7 +33,7 @@ export interface EngineUnderTest {
  * The policy engine in this process on the real sampling path, built by the agent's own assembly:
  * the cpu and processes collectors on the real /proc (the others are switched off), the history the
  * evidence reads, the detector, then the engine, sampling every `interval`. The audit log and
- * evidence go to a fresh temp directory.
+ * evidence go to a fresh temp directory. Call it inside a test: it stops when that test finishes.
  */
 export async function startEngine(yaml: string, interval = '500ms'): Promise<EngineUnderTest> {
   const dir = mkdtempSync(join(tmpdir(), 'ca-policy-'));
@@ -49,6 +50,8 @@ ${yaml}`.replace(/enforcement:\s*\{/, `enforcement: { audit_log: { path: ${JSON.
   const samples: Sample[] = [];
   agent.sampler.onSample((s) => void samples.push(s));
   agent.start();
+  // Stopped with the test that started it (priorities it lowered go back), pass or fail.
+  onTestFinished(() => agent.stop());
   return {
     agent,
     engine: agent.policy,
