@@ -4,9 +4,9 @@ import { enabledCollectors, linuxCollectors, windowsCollectors } from '../../age
 import { currentPlatform } from '../../agent/platform/platform.js';
 import { COLLECTOR_NAMES } from '../../agent/collectors/names.js';
 import { windowsCpuCollector } from '../../agent/collectors/windows/cpu.js';
-import { windowsDiskQueueCollector } from '../../agent/collectors/windows/disk_queue.js';
-import { windowsKernelPoolsCollector } from '../../agent/collectors/windows/kernel_pools.js';
-import { windowsKernelTablesCollector } from '../../agent/collectors/windows/kernel_tables.js';
+import { windowsDiskQueueCollector } from '../../agent/collectors/windows/disk-queue.js';
+import { windowsKernelPoolsCollector } from '../../agent/collectors/windows/kernel-pools.js';
+import { windowsKernelTablesCollector } from '../../agent/collectors/windows/kernel-tables.js';
 import { windowsMemoryCollector } from '../../agent/collectors/windows/memory.js';
 import { configSchema } from '../../agent/config/schema.js';
 import { processCatalog } from '../../agent/metrics/catalog-processes.js';
