@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { isUnsupported, type Collector, type CollectorSpec } from '../collectors/collector.js';
+import { isUnsupported, type Collector } from '../collectors/collector.js';
 import type { HistoryStage } from '../history/stage.js';
 import type { MetricName } from '../metrics/catalog.js';
 import type { CollectorOutcome, Labels, Sample, SampleFacts, SeriesValue, Sink, Stage } from '../metrics/sample.js';
@@ -22,7 +22,7 @@ export interface Sampler {
 }
 
 export interface PipelineParts {
-  readonly collectors: ReadonlyArray<{ spec: Pick<CollectorSpec, 'name'>; instance: Collector }>;
+  readonly collectors: ReadonlyArray<{ spec: { readonly name: string }; instance: Collector }>;
   /** The one writer of the local history; without it nothing is recorded. */
   readonly history?: HistoryStage;
   /** Derived stages, in order: detection, rules, policy, delivery. */
