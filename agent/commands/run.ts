@@ -16,6 +16,7 @@ import { loadConfiguredRules } from '../rules/configured.js';
 import { createLinuxProcessControl } from '../platform/linux/process-control.js';
 import { createWindowsProcessControl } from '../platform/windows/process-control.js';
 import { createPolicyEngine, type PolicyEngine } from '../policy/engine.js';
+import { createRemoteWriters } from '../remote/writers.js';
 
 /** Runs the agent until SIGTERM/SIGINT; SIGHUP reloads the config file and keeps the old one if the new is bad. */
 export async function run(config: Config, log: Logger, configFile: string | undefined, overrides: readonly Override[]): Promise<number> {
@@ -52,14 +53,16 @@ export async function run(config: Config, log: Logger, configFile: string | unde
       ? { onRecord: (a) => eventLog.write({ kind: 'policy', decision: { policy: a.policy, action: a.action, outcome: a.outcome, pid: a.pid, name: a.name, reason: `${a.criteria}: ${a.measure}` } }) }
       : {}),
   });
-  const stages = [deliveryMetricsStage(delivery), policy.stage];
   const rules = loadConfiguredRules(config, configFile);
-  if (!rules.ok) {
-    for (const error of rules.errors) process.stderr.write(`${error}\n`);
+  // Remote write keeps its queues across reloads; its endpoints are fixed at start.
+  const remote = rules.ok ? createRemoteWriters(config, log) : undefined;
+  if (!rules.ok || !remote?.ok) {
+    for (const error of rules.ok ? (remote?.ok === false ? remote.errors : []) : rules.errors) process.stderr.write(`${error}\n`);
     delivery.stop();
     await policy.stop();
     return 1;
   }
+  const stages = [deliveryMetricsStage(delivery), policy.stage, ...(remote.stage ? [remote.stage] : [])];
   if (rules.groups) log.info({ files: rules.files.join(','), rules: rules.groups.reduce((n, g) => n + g.rules.length, 0) }, 'evaluating alert rules locally');
   let runtime: Runtime = createRuntime(config, log, { history }, stages, rules.groups);
   const deliverAfterEachSample = (r: Runtime) =>
@@ -70,6 +73,8 @@ export async function run(config: Config, log: Logger, configFile: string | unde
       // Offered even when local evaluation is off, so turning it off by a reload resolves what it fired.
       delivery.offer('rules', r.rules?.alerts() ?? [], sample.timestamp);
       delivery.offer('policy', policy.alerts(), sample.timestamp);
+      // Last, and only a hand-over: encoding, disk and network happen outside the sample.
+      remote.offer(sample);
     });
   deliverAfterEachSample(runtime);
   runtime.sampler.start();
@@ -107,6 +112,9 @@ export async function run(config: Config, log: Logger, configFile: string | unde
       log.error({ errors: nextRules.errors }, 'config reload failed: rule files; keeping the running config');
       return;
     }
+    if (JSON.stringify([next.remote_write, next.external_labels]) !== JSON.stringify([runtime.config.remote_write, runtime.config.external_labels])) {
+      log.warn('remote_write and external_labels take effect only after a restart');
+    }
     if (next.web.listen_address !== runtime.config.web.listen_address || next.web.telemetry_path !== runtime.config.web.telemetry_path) {
       log.warn('web.listen_address and web.telemetry_path take effect only after a restart');
     }
@@ -132,7 +140,7 @@ export async function run(config: Config, log: Logger, configFile: string | unde
       delivery.stop();
       eventLog?.close();
       // Priorities and weights the policy lowered go back before the agent exits.
-      void policy.stop().finally(() => {
+      void Promise.all([policy.stop(), remote.stop()]).finally(() => {
         server.close(() => resolve(0));
         server.closeAllConnections();
       });

@@ -11,6 +11,7 @@ const PACKAGES: Record<string, string> = {
   'systemd-analyze': 'systemd',
   openssl: 'openssl',
   setpriv: 'util-linux',
+  'victoria-metrics': 'victoria-metrics',
 };
 
 /**

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the real tools the test suite drives: Prometheus and its promtool, Alertmanager and amtool,
-# and Chromium for the browser tests. Does nothing when they are all present.
+# VictoriaMetrics (a remote-write receiver), and Chromium for the browser tests. Does nothing when they are all present.
 set -euo pipefail
 
 declare -A need=(
@@ -11,6 +11,7 @@ declare -A need=(
   [chromium]=chromium
   [openssl]=openssl
   [systemd-analyze]=systemd
+  [victoria-metrics]=victoria-metrics
 )
 missing=()
 for tool in "${!need[@]}"; do
