@@ -13,8 +13,11 @@ import { runbookLink, type RunbookName } from './runbooks.js';
 
 export const DATASOURCE = { type: 'prometheus', uid: '${datasource}' } as const;
 
-/** The host the dashboard shows, plus any further matchers: `{job="$job", instance="$instance", ...}`. */
-export const sel = (...matchers: string[]): string => `{${['job="$job"', 'instance="$instance"', ...matchers].join(', ')}}`;
+/**
+ * The hosts the dashboard shows (one, several or all: `instance` is multi-select), plus any further
+ * matchers: `{job="$job", instance=~"$instance", ...}`.
+ */
+export const sel = (...matchers: string[]): string => `{${['job="$job"', 'instance=~"$instance"', ...matchers].join(', ')}}`;
 
 /**
  * Who a panel is for. `windows`: it reads a metric only Windows exports (system PTEs, paged and
@@ -149,13 +152,20 @@ export const timeSeriesPanel = (spec: PanelSpec, opts: { stack?: boolean } = {})
 };
 
 /** Rows of labels and a value: instant queries, merged when there are several. */
-export const tablePanel = (spec: PanelSpec, opts: { hide?: readonly string[]; rename?: Readonly<Record<string, string>>; sortBy?: { field: string; desc: boolean } } = {}): table.PanelBuilder => {
+export const tablePanel = (
+  spec: PanelSpec,
+  opts: { hide?: readonly string[]; show?: readonly string[]; rename?: Readonly<Record<string, string>>; sortBy?: { field: string; desc: boolean }; order?: readonly string[] } = {},
+): table.PanelBuilder => {
   const panel = decorate(new table.PanelBuilder(), spec, true).cellHeight(common.TableCellHeight.Sm);
   if (spec.queries.length > 1) panel.withTransformation({ id: 'merge', options: {} });
-  const hidden = ['Time', '__name__', 'job', 'instance', ...(opts.hide ?? [])];
+  const hidden = ['Time', '__name__', 'job', 'instance', ...(opts.hide ?? [])].filter((f) => !opts.show?.includes(f));
   panel.withTransformation({
     id: 'organize',
-    options: { excludeByName: Object.fromEntries(hidden.map((h) => [h, true])), renameByName: { ...opts.rename } },
+    options: {
+      excludeByName: Object.fromEntries(hidden.map((h) => [h, true])),
+      renameByName: { ...opts.rename },
+      ...(opts.order ? { indexByName: Object.fromEntries(opts.order.map((f, i) => [f, i])) } : {}),
+    },
   });
   if (opts.sortBy) panel.sortBy([new common.TableSortByFieldStateBuilder().displayName(opts.sortBy.field).desc(opts.sortBy.desc)]);
   return panel;

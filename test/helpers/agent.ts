@@ -40,9 +40,12 @@ export async function startAgent(
     wrapper?: readonly string[];
     /** Another copy of the built CLI to run (for one another user can reach). */
     cli?: string;
+    /** The loopback address to listen on (any of 127.0.0.0/8), so several agents look like several hosts. */
+    host?: string;
   } = {},
 ): Promise<RunningAgent> {
-  const command = [...(opts.wrapper ?? []), process.execPath, opts.cli ?? CLI, '--web.listen-address=127.0.0.1:0', ...args];
+  const host = opts.host ?? '127.0.0.1';
+  const command = [...(opts.wrapper ?? []), process.execPath, opts.cli ?? CLI, `--web.listen-address=${host}:0`, ...args];
   const proc = spawn(command[0]!, command.slice(1), {
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -89,7 +92,7 @@ export async function startAgent(
 
   const line = await waitForLog(/msg="contention-agent listening" address=\S+/, opts.timeoutMs ?? 20_000);
   const port = Number(/:(\d+)$/.exec(line)![1]);
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://${host}:${port}`;
   const ready = opts.ready ?? (async () => (await fetch(`${url}/-/ready`)).status === 200);
   await waitFor(() => ready(port), opts.timeoutMs ?? 20_000);
 
