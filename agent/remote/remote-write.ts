@@ -9,8 +9,9 @@ import { createSender, type Send } from './send.js';
 import { pointCount, toTimeSeries } from './series.js';
 import { encodeWriteRequest } from './write-request.js';
 
-/** Where an endpoint's queue lives unless its disk_queue.dir says otherwise. */
-export const DEFAULT_QUEUE_ROOT = '/var/lib/contention-agent/remote-write';
+/** Where an endpoint's queue lives unless its disk_queue.dir says otherwise: beside the service's config and logs on Windows. */
+export const DEFAULT_QUEUE_ROOT =
+  process.platform === 'win32' ? join(process.env.ProgramData ?? 'C:\\ProgramData', 'contention-agent', 'remote-write') : '/var/lib/contention-agent/remote-write';
 
 export type DropReason = 'memory_full' | 'disk_full' | 'disk_error' | 'rejected';
 
@@ -65,6 +66,8 @@ export function createRemoteWriter(cfg: RemoteWriteConfig, opts: RemoteWriterOpt
   let failures = 0;
   let pending: Sample[] = [];
   let pendingPoints = 0;
+  /** Points handed to the disk writer and not yet written: they count against the memory bound too, so a stalled disk cannot grow memory. */
+  let writingPoints = 0;
   let batchTimer: NodeJS.Timeout | undefined;
   let retryTimer: NodeJS.Timeout | undefined;
   let flushing: Promise<void> = Promise.resolve();
@@ -94,48 +97,58 @@ export function createRemoteWriter(cfg: RemoteWriteConfig, opts: RemoteWriterOpt
     if (batchTimer) clearTimeout(batchTimer);
     batchTimer = undefined;
     const batch = pending;
+    const batchPoints = pendingPoints;
     pending = [];
     pendingPoints = 0;
     if (batch.length === 0) return flushing;
+    writingPoints += batchPoints;
     flushing = flushing.then(async () => {
-      // Whole samples per request where they fit, so one request is one or more instants of the host.
-      const groups: Sample[][] = [];
-      let group: Sample[] = [];
-      let points = 0;
-      for (const s of batch) {
-        const n = pointsOf(s);
-        if (group.length > 0 && points + n > q.max_samples_per_send) {
-          groups.push(group);
-          group = [];
-          points = 0;
-        }
-        group.push(s);
-        points += n;
-      }
-      if (group.length > 0) groups.push(group);
-      for (const g of groups) {
-        const all = toTimeSeries(g, opts.labels, opts.extra);
-        // One sample can hold more series than a request may: split it by series.
-        for (let i = 0; i < all.length; ) {
-          const chunk = [];
-          let n = 0;
-          while (i < all.length && (chunk.length === 0 || n + all[i]!.samples.length <= q.max_samples_per_send)) {
-            n += all[i]!.samples.length;
-            chunk.push(all[i++]!);
-          }
-          const oldest = g[0]!.timestamp;
-          try {
-            const body = Buffer.from(compress(encodeWriteRequest(chunk)));
-            const lost = await disk.append(body, pointCount(chunk), oldest);
-            if (lost) reportDrop('disk_full', lost, `the disk queue holds at most ${cfg.disk_queue.max_bytes} bytes; the oldest segments went`);
-          } catch (err) {
-            reportDrop('disk_error', { samples: pointCount(chunk), from: oldest, to: g.at(-1)!.timestamp }, (err as Error).message);
-          }
-        }
+      try {
+        await writeBatch(batch);
+      } finally {
+        writingPoints -= batchPoints;
       }
       void pump();
     });
     return flushing;
+  };
+
+  const writeBatch = async (batch: Sample[]): Promise<void> => {
+    // Whole samples per request where they fit, so one request is one or more instants of the host.
+    const groups: Sample[][] = [];
+    let group: Sample[] = [];
+    let points = 0;
+    for (const s of batch) {
+      const n = pointsOf(s);
+      if (group.length > 0 && points + n > q.max_samples_per_send) {
+        groups.push(group);
+        group = [];
+        points = 0;
+      }
+      group.push(s);
+      points += n;
+    }
+    if (group.length > 0) groups.push(group);
+    for (const g of groups) {
+      const all = toTimeSeries(g, opts.labels, opts.extra);
+      // One sample can hold more series than a request may: split it by series.
+      for (let i = 0; i < all.length; ) {
+        const chunk = [];
+        let n = 0;
+        while (i < all.length && (chunk.length === 0 || n + all[i]!.samples.length <= q.max_samples_per_send)) {
+          n += all[i]!.samples.length;
+          chunk.push(all[i++]!);
+        }
+        const oldest = g[0]!.timestamp;
+        try {
+          const body = Buffer.from(compress(encodeWriteRequest(chunk)));
+          const lost = await disk.append(body, pointCount(chunk), oldest);
+          if (lost) reportDrop('disk_full', lost, `the disk queue holds at most ${cfg.disk_queue.max_bytes} bytes; the oldest segments went`);
+        } catch (err) {
+          reportDrop('disk_error', { samples: pointCount(chunk), from: oldest, to: g.at(-1)!.timestamp }, (err as Error).message);
+        }
+      }
+    }
   };
 
   const pump = async (): Promise<void> => {
@@ -192,12 +205,13 @@ export function createRemoteWriter(cfg: RemoteWriteConfig, opts: RemoteWriterOpt
       if (stopped) return;
       pending.push(sample);
       pendingPoints += pointsOf(sample);
-      while (pendingPoints > q.capacity && pending.length > 1) {
+      while (pendingPoints + writingPoints > q.capacity && pending.length > 0) {
         const old = pending.shift()!;
         const n = pointsOf(old);
         pendingPoints -= n;
         reportDrop('memory_full', { samples: n, from: old.timestamp, to: old.timestamp }, `more than queue_config.capacity (${q.capacity}) samples waited for the disk`);
       }
+      if (pending.length === 0) return;
       if (pendingPoints >= q.max_samples_per_send) setImmediate(() => void flush());
       else batchTimer ??= setTimeout(() => void flush(), q.batch_send_deadline * 1000);
     },
@@ -208,7 +222,7 @@ export function createRemoteWriter(cfg: RemoteWriteConfig, opts: RemoteWriterOpt
         sent,
         failures,
         dropped: { ...dropped },
-        pendingSamples: pendingPoints,
+        pendingSamples: pendingPoints + writingPoints,
         queuedSamples: d.samples,
         queuedBytes: d.bytes,
         maxBytes: cfg.disk_queue.max_bytes,

@@ -30,7 +30,7 @@ const tlsConfigSchema = z
 const queueConfigSchema = z
   .object({
     /** Samples held in memory between the sampler and the disk queue; past it the oldest are dropped (and counted). */
-    capacity: z.number().int().min(100).max(1_000_000).default(10_000),
+    capacity: z.number().int().min(1000).max(1_000_000).default(10_000),
     /** Most samples in one request. */
     max_samples_per_send: z.number().int().min(1).max(100_000).default(2000),
     /** Longest a sample waits in memory before it is written to the disk queue as a batch. */
@@ -42,7 +42,8 @@ const queueConfigSchema = z
     retry_on_http_429: z.boolean().default(true),
   })
   .strict()
-  .refine((q) => q.min_backoff <= q.max_backoff, { message: 'min_backoff must not be longer than max_backoff', path: ['min_backoff'] });
+  .refine((q) => q.min_backoff <= q.max_backoff, { message: 'min_backoff must not be longer than max_backoff', path: ['min_backoff'] })
+  .refine((q) => q.capacity >= q.max_samples_per_send, { message: 'capacity must be at least max_samples_per_send', path: ['capacity'] });
 
 /** The agent's own: where requests wait while the receiver is unreachable, and how much of it. */
 const diskQueueSchema = z

@@ -114,6 +114,9 @@ export function createSender(cfg: RemoteWriteConfig): Send {
           });
         },
       );
+      // remote_timeout bounds the whole exchange, not only silences: a receiver that trickles an endless answer is cut off too.
+      const deadline = setTimeout(() => req.destroy(new Error(`no complete answer within ${cfg.remote_timeout}s`)), cfg.remote_timeout * 1000);
+      req.on('close', () => clearTimeout(deadline));
       req.on('timeout', () => req.destroy(new Error(`no answer within ${cfg.remote_timeout}s`)));
       req.on('error', (err) => resolve({ kind: 'retry', reason: err.message }));
       req.end(body);

@@ -135,6 +135,37 @@ describe('remote write retries', () => {
   });
 });
 
+describe('remote write bounds', () => {
+  it('holds at most queue_config.capacity samples in memory: a burst beyond it drops the oldest, counted, and keeps the newest', async () => {
+    const r = await receiver(() => ({ status: 200 }));
+    closers.push(r.close);
+    const { w, log } = writer(r.url, { queue_config: { capacity: 1000, max_samples_per_send: 1000 } });
+    // Offered back to back, without the event loop turning: nothing has reached the disk writer yet.
+    for (let i = 0; i < 30; i++) w.offer(sample(i, 100));
+    expect(w.stats().pendingSamples).toBeLessThanOrEqual(1000);
+    expect(w.stats().dropped.memory_full).toBe(2000);
+    await waitFor(() => w.stats().sent === 1000, 10_000, 'the kept samples sent');
+    expect(r.received.flatMap((x) => x.values)).toEqual([20, 21, 22, 23, 24, 25, 26, 27, 28, 29]);
+    expect(log.lines().filter((l) => l.reason === 'memory_full')).toHaveLength(20);
+  });
+
+  it('gives up on a receiver that trickles an endless answer after remote_timeout, and retries', async () => {
+    const trickle = createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      const timer = setInterval(() => res.write('.'), 50);
+      res.on('close', () => clearInterval(timer));
+    });
+    const port = await freePort();
+    await new Promise<void>((r) => trickle.listen(port, '127.0.0.1', r));
+    closers.push(() => new Promise<void>((r) => { trickle.closeAllConnections(); trickle.close(() => r()); }));
+    const { w } = writer(`http://127.0.0.1:${port}/api/v1/write`, { remote_timeout: '500ms' });
+    w.offer(sample(1));
+    await waitFor(() => w.stats().failures >= 2, 10_000, 'the endless answer cut off and retried');
+    expect(w.stats()).toMatchObject({ sent: 0, queuedSamples: 10 });
+  });
+});
+
 describe('remote write over TLS', () => {
   it('verifies the receiver against ca_file and presents cert_file/key_file; an unknown CA is a retried failure, not a send', async () => {
     const server = makeCertificate('receiver');
