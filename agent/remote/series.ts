@@ -7,15 +7,23 @@ import type { TimeSeries } from './write-request.js';
  * Prometheus's external_labels: a series' own label wins).
  */
 export function toTimeSeries(samples: readonly Sample[], external: Readonly<Record<string, string>>, extra: (sample: Sample) => ReadonlyArray<{ name: string; value: number }> = () => []): TimeSeries[] {
+  const externalNames = Object.keys(external);
   const byKey = new Map<string, { labels: Array<[string, string]>; samples: Array<{ value: number; timestamp: number }> }>();
   const add = (name: string, own: Readonly<Record<string, string>>, value: number, timestamp: number): void => {
-    const labels: Record<string, string> = { ...external, ...own, __name__: name };
-    const sorted = Object.keys(labels)
-      .sort(byteOrder)
-      .map((k): [string, string] => [k, labels[k]!]);
-    const key = sorted.map(([k, v]) => `${k}\u0000${v}`).join('\u0001');
+    // The key needs only the name and the series' own labels: the external ones are the same for all.
+    let key = name;
+    for (const k in own) key += `\u0000${k}\u0001${own[k]}`;
     let entry = byKey.get(key);
-    if (!entry) byKey.set(key, (entry = { labels: sorted, samples: [] }));
+    if (!entry) {
+      // Sorted by name once per series and batch, not once per point.
+      const labels: Record<string, string> = { __name__: name };
+      for (const k of externalNames) if (!(k in own)) labels[k] = external[k]!;
+      Object.assign(labels, own);
+      const sorted = Object.keys(labels)
+        .sort(byteOrder)
+        .map((k): [string, string] => [k, labels[k]!]);
+      byKey.set(key, (entry = { labels: sorted, samples: [] }));
+    }
     entry.samples.push({ value, timestamp });
   };
   for (const sample of [...samples].sort((a, b) => a.timestamp - b.timestamp)) {
