@@ -62,7 +62,7 @@ export async function run(config: Config, log: Logger, configFile: string | unde
     await policy.stop();
     return 1;
   }
-  const stages = [deliveryMetricsStage(delivery), policy.stage, ...(remote.stage ? [remote.stage] : [])];
+  const stages = [deliveryMetricsStage(delivery), policy.stage, remote.writers.stage];
   if (rules.groups) log.info({ files: rules.files.join(','), rules: rules.groups.reduce((n, g) => n + g.rules.length, 0) }, 'evaluating alert rules locally');
   let runtime: Runtime = createRuntime(config, log, { history }, stages, rules.groups);
   const deliverAfterEachSample = (r: Runtime) =>
@@ -74,7 +74,7 @@ export async function run(config: Config, log: Logger, configFile: string | unde
       delivery.offer('rules', r.rules?.alerts() ?? [], sample.timestamp);
       delivery.offer('policy', policy.alerts(), sample.timestamp);
       // Last, and only a hand-over: encoding, disk and network happen outside the sample.
-      remote.offer(sample);
+      remote.writers.offer(sample);
     });
   deliverAfterEachSample(runtime);
   runtime.sampler.start();
@@ -112,14 +112,12 @@ export async function run(config: Config, log: Logger, configFile: string | unde
       log.error({ errors: nextRules.errors }, 'config reload failed: rule files; keeping the running config');
       return;
     }
-    if (JSON.stringify([next.remote_write, next.external_labels]) !== JSON.stringify([runtime.config.remote_write, runtime.config.external_labels])) {
-      log.warn('remote_write and external_labels take effect only after a restart');
-    }
     if (next.web.listen_address !== runtime.config.web.listen_address || next.web.telemetry_path !== runtime.config.web.telemetry_path) {
       log.warn('web.listen_address and web.telemetry_path take effect only after a restart');
     }
     const previous = runtime;
     policy.reconfigure(next);
+    void remote.writers.reconfigure(next);
     runtime = createRuntime(
       { ...next, web: previous.config.web, history: previous.config.history },
       log,
@@ -140,7 +138,7 @@ export async function run(config: Config, log: Logger, configFile: string | unde
       delivery.stop();
       eventLog?.close();
       // Priorities and weights the policy lowered go back before the agent exits.
-      void Promise.all([policy.stop(), remote.stop()]).finally(() => {
+      void Promise.all([policy.stop(), remote.writers.stop()]).finally(() => {
         server.close(() => resolve(0));
         server.closeAllConnections();
       });

@@ -5,18 +5,27 @@ import type { Stage } from '../sampler/sampler.js';
 import { createRemoteWriter, remoteWriteMetricsStage, type RemoteWriter } from './remote-write.js';
 import { remoteName } from './schema.js';
 
-export type RemoteWriters =
-  | { readonly ok: true; readonly stage?: Stage; offer(sample: Sample): void; stop(): Promise<void> }
-  | { readonly ok: false; readonly errors: readonly string[] };
+export interface RemoteWriters {
+  /** Exports every endpoint's counters with each sample (absent-free: no endpoints, no series). */
+  readonly stage: Stage;
+  /** Hands a sample to every endpoint; returns at once. */
+  offer(sample: Sample): void;
+  /**
+   * Applies a reloaded config. Unchanged endpoints keep running; a changed set is rebuilt on the same
+   * queue directories, so nothing queued is lost. An endpoint that cannot start (a TLS file gone)
+   * keeps the running set and says why.
+   */
+  reconfigure(config: Config): Promise<void>;
+  stop(): Promise<void>;
+}
 
 /** The agent's start time, which the exposition serves and pushed hosts need as well (restarts show as changes). */
 const START_SECONDS = Math.round(Date.now() / 1000 - process.uptime());
 
-/**
- * Every configured remote_write endpoint, with the labels a scraper would have given the series
- * (job and instance, from rules.job and rules.instance) under the configured external labels.
- */
-export function createRemoteWriters(config: Config, log: Logger): RemoteWriters {
+/** What decides the writers: the endpoints and the labels they add. */
+const shapeOf = (config: Config): string => JSON.stringify([config.remote_write, config.external_labels, config.rules.job, config.rules.instance]);
+
+function build(config: Config, log: Logger): { ok: true; writers: RemoteWriter[] } | { ok: false; errors: string[] } {
   const labels = { job: config.rules.job, instance: config.rules.instance, ...config.external_labels };
   const writers: RemoteWriter[] = [];
   const errors: string[] = [];
@@ -32,12 +41,59 @@ export function createRemoteWriters(config: Config, log: Logger): RemoteWriters 
     return { ok: false, errors };
   }
   if (writers.length > 0) log.info({ endpoints: writers.map((w) => w.stats().remote).join(','), instance: labels.instance }, 'remote write on');
+  return { ok: true, writers };
+}
+
+/**
+ * Every configured remote_write endpoint, with the labels a scraper would have given the series
+ * (job and instance, from rules.job and rules.instance) under the configured external labels.
+ * Fails (for the agent to exit at once) when an endpoint cannot start.
+ */
+export function createRemoteWriters(config: Config, log: Logger): { ok: true; writers: RemoteWriters } | { ok: false; errors: readonly string[] } {
+  const first = build(config, log);
+  if (!first.ok) return first;
+  let writers = first.writers;
+  let current = config;
+  let changing: Promise<void> = Promise.resolve();
+  /** Samples offered while the writers are being replaced, handed to the new ones (bounded like one writer's memory). */
+  let held: Sample[] | undefined;
+  const MAX_HELD = 100;
   return {
     ok: true,
-    ...(writers.length > 0 ? { stage: remoteWriteMetricsStage(writers) } : {}),
-    offer(sample) {
-      for (const w of writers) w.offer(sample);
+    writers: {
+      stage: { name: 'remote_write', run: (sample, sink) => remoteWriteMetricsStage(writers).run(sample, sink) },
+      offer(sample) {
+        if (held) {
+          if (held.length < MAX_HELD) held.push(sample);
+          return;
+        }
+        for (const w of writers) w.offer(sample);
+      },
+      reconfigure(next) {
+        changing = changing.then(async () => {
+          if (shapeOf(next) === shapeOf(current)) return;
+          // The old writers put what they hold on disk first, so the new ones find it in their queues.
+          held = [];
+          await Promise.all(writers.map((w) => w.stop()));
+          let built = build(next, log);
+          if (built.ok) {
+            current = next;
+            log.info({ endpoints: next.remote_write.map(remoteName).join(',') || 'none' }, 'remote_write reconfigured');
+          } else {
+            log.error({ errors: built.errors.join('; ') }, 'remote_write reload failed; keeping the running endpoints');
+            built = build(current, log);
+          }
+          writers = built.ok ? built.writers : [];
+          const replay = held;
+          held = undefined;
+          for (const sample of replay) for (const w of writers) w.offer(sample);
+        });
+        return changing;
+      },
+      stop: async () => {
+        await changing;
+        await Promise.all(writers.map((w) => w.stop()));
+      },
     },
-    stop: async () => void (await Promise.all(writers.map((w) => w.stop()))),
   };
 }
