@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { compress } from 'snappyjs';
 import type { Sample } from '../metrics/sample.js';
-import type { Stage } from '../sampler/sampler.js';
+import type { Stage } from '../metrics/sample.js';
 import { openDiskQueue, type DiskQueue, type Dropped } from './disk-queue.js';
 import { remoteName, type RemoteWriteConfig } from './schema.js';
 import { createSender, type Send } from './send.js';

@@ -1,13 +1,15 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import type { Sample } from '../metrics/sample.js';
-import type { Stage } from '../sampler/sampler.js';
+import type { Part, Settings } from '../part.js';
 import { createRemoteWriter, remoteWriteMetricsStage, type RemoteWriter } from './remote-write.js';
 import { remoteName } from './schema.js';
 
-export interface RemoteWriters {
-  /** Exports every endpoint's counters with each sample (absent-free: no endpoints, no series). */
-  readonly stage: Stage;
+/**
+ * Remote write as a long-lived part: its stage exports every endpoint's counters with each sample
+ * (no endpoints, no series), and the agent hands it each finished sample.
+ */
+export interface RemoteWriters extends Part {
   /** Hands a sample to every endpoint; returns at once. */
   offer(sample: Sample): void;
   /**
@@ -15,9 +17,12 @@ export interface RemoteWriters {
    * queue directories, so nothing queued is lost. An endpoint that cannot start (a TLS file gone)
    * keeps the running set and says why.
    */
-  reconfigure(config: Config): Promise<void>;
+  reconfigure(next: Settings): void;
+  /** Resolves when a reconfigure under way is done (for tests and shutdown). */
+  settled(): Promise<void>;
   stop(): Promise<void>;
 }
+
 
 /** The agent's start time, which the exposition serves and pushed hosts need as well (restarts show as changes). */
 const START_SECONDS = Math.round(Date.now() / 1000 - process.uptime());
@@ -47,11 +52,12 @@ function build(config: Config, log: Logger): { ok: true; writers: RemoteWriter[]
 /**
  * Every configured remote_write endpoint, with the labels a scraper would have given the series
  * (job and instance, from rules.job and rules.instance) under the configured external labels.
- * Fails (for the agent to exit at once) when an endpoint cannot start.
+ * Throws, one line per endpoint, when one cannot start: the agent then exits at once.
  */
-export function createRemoteWriters(config: Config, log: Logger): { ok: true; writers: RemoteWriters } | { ok: false; errors: readonly string[] } {
+export function createRemoteWriters(config: Config, log: Logger): RemoteWriters {
   const first = build(config, log);
-  if (!first.ok) return first;
+  // The agent cannot start with an endpoint that cannot (a TLS file missing, a queue directory it cannot write).
+  if (!first.ok) throw new Error(first.errors.join('\n'));
   let writers = first.writers;
   let current = config;
   let changing: Promise<void> = Promise.resolve();
@@ -59,8 +65,6 @@ export function createRemoteWriters(config: Config, log: Logger): { ok: true; wr
   let held: Sample[] | undefined;
   const MAX_HELD = 100;
   return {
-    ok: true,
-    writers: {
       stage: { name: 'remote_write', run: (sample, sink) => remoteWriteMetricsStage(writers).run(sample, sink) },
       offer(sample) {
         if (held) {
@@ -69,7 +73,7 @@ export function createRemoteWriters(config: Config, log: Logger): { ok: true; wr
         }
         for (const w of writers) w.offer(sample);
       },
-      reconfigure(next) {
+      reconfigure({ config: next }) {
         changing = changing.then(async () => {
           if (shapeOf(next) === shapeOf(current)) return;
           // The old writers put what they hold on disk first, so the new ones find it in their queues.
@@ -88,12 +92,11 @@ export function createRemoteWriters(config: Config, log: Logger): { ok: true; wr
           held = undefined;
           for (const sample of replay) for (const w of writers) w.offer(sample);
         });
-        return changing;
       },
+      settled: () => changing,
       stop: async () => {
         await changing;
         await Promise.all(writers.map((w) => w.stop()));
       },
-    },
   };
 }
