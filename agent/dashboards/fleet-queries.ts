@@ -5,7 +5,8 @@
  * A host's alerts come from two places and either is enough: Prometheus's `ALERTS` (rules/contention.yml
  * loaded where the host is scraped) and the agent's own verdicts, `contention_alert_state`
  * (rules.enabled), which a host pushing by remote write brings with it. Fleet-wide alerts
- * (rules/fleet.yml) carry no instance and are left out here.
+ * (rules/fleet.yml, Fleet*) are left out here, even those naming a host: they have their own panel,
+ * and one that holds for most hosts (readiness missing) would otherwise drown every ranking.
  *
  * Rank, worst first: 6 not reporting, 5 a critical alert firing, 4 another alert firing, 3 a
  * critical one pending, 2 another pending, 0 nothing. The score adds firing alerts and leak
@@ -17,8 +18,8 @@ const J = 'job=~"$job"';
 /** Each alert of each host at its most advanced state: 2 firing, 1 pending; labels job, instance, alertname, severity, alertstate. */
 const alertsOf = (severity: string): string =>
   `max by (job, instance, alertname, severity, alertstate) (` +
-  `ALERTS{${J}, instance!="", alertstate="firing", ${severity}} * 2` +
-  ` or ALERTS{${J}, instance!="", alertstate="pending", ${severity}}` +
+  `ALERTS{${J}, instance!="", alertname!~"Fleet.+", alertstate="firing", ${severity}} * 2` +
+  ` or ALERTS{${J}, instance!="", alertname!~"Fleet.+", alertstate="pending", ${severity}}` +
   ` or label_replace(contention_alert_state{${J}, ${severity}} == 2, "alertstate", "firing", "", "")` +
   ` or label_replace(contention_alert_state{${J}, ${severity}} == 1, "alertstate", "pending", "", "")` +
   `)`;
@@ -28,13 +29,14 @@ export const rankedAlerts = `(2 * ${alertsOf('severity="critical"')} + 1 or 2 * 
 
 
 /**
- * Hosts seen in the time range whose latest sample is older than three of their intervals, valued
- * by the seconds since. Judged on the agent's sample clock, so a scraped host and a pushing one
- * count alike (a stopped target and a silent pusher both stop advancing it).
+ * Hosts seen in the time range whose latest sample is older than three of their intervals plus
+ * `$slack` seconds (the scrape interval, or remote write's batch deadline and backoff, delay what the
+ * store sees), valued by the seconds since. Judged on the agent's sample clock, so a scraped host and
+ * a pushing one count alike (a stopped target and a silent pusher both stop advancing it).
  */
 export const stoppedHosts =
   `((time() - max by (job, instance) (max_over_time(contention_last_sample_timestamp_seconds{${J}}[$__range])))` +
-  ` > 3 * max by (job, instance) (max_over_time(contention_sample_interval_seconds{${J}}[$__range])))`;
+  ` > 3 * max by (job, instance) (max_over_time(contention_sample_interval_seconds{${J}}[$__range])) + $slack)`;
 
 /** 0 for every host reporting now or stopped in the time range, with its job and instance labels only. */
 const known = `(0 * group by (job, instance) (contention_host_info{${J}}) or 0 * ${stoppedHosts})`;

@@ -43,6 +43,14 @@ const jobsVariable = (): dashboard.QueryVariableBuilder =>
     .includeAll(true)
     .allValue('.+');
 
+/** Seconds beyond three sampling intervals before a host counts as not reporting; hidden, set in the settings. */
+const slackVariable = (): dashboard.TextBoxVariableBuilder =>
+  new dashboard.TextBoxVariableBuilder('slack')
+    .label('Reporting slack (s)')
+    .description('Seconds a host may be silent beyond three sampling intervals before it counts as not reporting: at least the scrape interval, and for pushing hosts the remote write batch deadline and backoff.')
+    .defaultValue('60')
+    .hide(dashboard.VariableHide.HideVariable);
+
 export function fleet(): dashboard.Dashboard {
   const builder = newDashboard({
     title: 'Fleet',
@@ -51,12 +59,12 @@ export function fleet(): dashboard.Dashboard {
     from: 'now-6h',
     refresh: '1m',
   });
-  for (const v of [datasourceVariable(), jobsVariable(), runbooksVariable()]) builder.withVariable(v);
+  for (const v of [datasourceVariable(), jobsVariable(), slackVariable(), runbooksVariable()]) builder.withVariable(v);
   builder.withRow(rowOf('Fleet now'));
   builder.withPanel(
     statPanel({
       title: 'Hosts by condition',
-      description: 'Hosts by their worst condition: not reporting (no sample for three intervals), a critical alert firing, another alert firing, an alert pending, or nothing. Alerts are Prometheus\'s ALERTS for rules/contention.yml or the agent\'s own (rules.enabled), which pushing hosts bring with them.',
+      description: 'Hosts by their worst condition: not reporting (no sample for three intervals and the reporting slack), a critical alert firing, another alert firing, an alert pending, or nothing. Alerts are Prometheus\'s ALERTS for rules/contention.yml or the agent\'s own (rules.enabled), which pushing hosts bring with them.',
       unit: 'short',
       queries: CONDITIONS.map((c) => ({ expr: c.expr, legend: c.legend, instant: true })),
       thresholdsByName: Object.fromEntries(CONDITIONS.map((c) => [c.legend, c.legend === 'ok' ? [{ value: null, color: 'green' }] : anyIsBad(c.color)])),
@@ -91,7 +99,7 @@ export function fleet(): dashboard.Dashboard {
     tablePanel(
       {
         title: 'Hosts that stopped reporting',
-        description: 'Hosts seen in the time range whose latest sample is older than three sampling intervals, by the time since it (the agent\'s sample clock, so scraped and pushing hosts count alike). A scraped one also fires AgentDown; a pushing one has nobody else to say so.',
+        description: 'Hosts seen in the time range whose latest sample is older than three sampling intervals plus the reporting slack (a hidden variable, 60 s), by the time since it (the agent\'s sample clock, so scraped and pushing hosts count alike). A scraped one also fires AgentDown; a pushing one has nobody else to say so.',
         unit: 's',
         queries: [{ expr: `sort_desc(${stoppedHosts})`, instant: true }],
         links: [toHost(HOST_CONTENTION_UID, 'host-contention', 'Last data of ${__data.fields.instance}')],

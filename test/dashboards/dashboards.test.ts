@@ -57,7 +57,7 @@ describe('dashboard conventions', () => {
       expect(names, file).toEqual(expect.arrayContaining(['datasource', 'job', 'instance', 'runbooks']));
       expect(json.templating.list.find((v) => v.name === 'instance'), file).toMatchObject({ multi: true, includeAll: true, allValue: '.+' });
     }
-    expect(FLEET.templating.list.map((v) => v.name)).toEqual(['datasource', 'job', 'runbooks']);
+    expect(FLEET.templating.list.map((v) => v.name)).toEqual(['datasource', 'job', 'slack', 'runbooks']);
     expect(FLEET.templating.list.find((v) => v.name === 'job')).toMatchObject({ multi: true, includeAll: true });
     // Several hosts at once: every host selection is a regex match, never an equality.
     for (const { name, panel } of panels) for (const expr of exprs(panel)) expect(expr, name).not.toContain('instance="$instance"');

@@ -77,9 +77,12 @@ async function query(url: string, expr: string): Promise<Row[]> {
 }
 
 const fleet = DASHBOARD_FILES.find((d) => d.file === 'fleet.json')!.json;
-/** A panel's queries as Grafana sends them with job = All and a 10-minute range. */
+/**
+ * A panel's queries as Grafana sends them with job = All, a 10-minute range and a reporting slack of
+ * 5 s (60 s by default: this fleet samples every second and is scraped every second).
+ */
 const exprsOf = (title: string): string[] =>
-  dataPanels(fleet).find((p) => p.title === title)!.targets!.map((t) => t.expr.replaceAll('$job', '.+').replaceAll('$__range', '10m'));
+  dataPanels(fleet).find((p) => p.title === title)!.targets!.map((t) => t.expr.replaceAll('$job', '.+').replaceAll('$__range', '10m').replaceAll('$slack', '5'));
 
 describe('the fleet dashboard against a fleet of 22 agents: 20 scraped by Prometheus, 2 pushing, all in VictoriaMetrics', () => {
   const agents = new Map<string, RunningAgent>();
@@ -141,10 +144,12 @@ describe('the fleet dashboard against a fleet of 22 agents: 20 scraped by Promet
 
     let rows: Row[] = [];
     const rankOf = (r: Row): number => Math.floor(Number(r.value[1]) / 10_000);
+    // KernelTableExhausted holds for a minute before it fires: on a slow run it may be firing (5) already.
+    const accepts = (h: Host, r: Row | undefined): boolean => r !== undefined && (rankOf(r) === expectedRank(h) || (expectedRank(h) === 3 && rankOf(r) === 5));
     await waitFor(async () => {
       rows = await query(victoria.url, score!);
-      const got = Object.fromEntries(rows.map((r) => [r.metric.instance, rankOf(r)]));
-      const wrong = HOSTS.filter((h) => got[h.name] !== expectedRank(h)).map((h) => `${h.name}: ${got[h.name]} (want ${expectedRank(h)})`);
+      const got = Object.fromEntries(rows.map((r) => [r.metric.instance, r]));
+      const wrong = HOSTS.filter((h) => !accepts(h, got[h.name])).map((h) => `${h.name}: ${got[h.name] ? `${rankOf(got[h.name]!)} ${got[h.name]!.metric.alertname}` : 'absent'} (want ${expectedRank(h)})`);
       if (wrong.length > 0) throw new Error(wrong.join(', '));
       const leak = rows.find((r) => r.metric.instance === SCRAPED[7]!.name)!;
       if (Number(leak.value[1]) % 100 === 0) throw new Error('the leaking host has no leak suspect yet');
@@ -158,7 +163,7 @@ describe('the fleet dashboard against a fleet of 22 agents: 20 scraped by Promet
     const warnings = rows.filter((r) => rankOf(r) === 2).map((r) => r.metric.instance);
     expect(warnings[0]).toBe(SCRAPED[7]!.name);
     expect(new Set(warnings)).toEqual(new Set(HOSTS.filter((h) => expectedRank(h) === 2).map((h) => h.name)));
-    for (const r of rows.filter((r) => rankOf(r) === 3)) expect(r.metric).toMatchObject({ alertname: 'KernelTableExhausted', severity: 'critical', alertstate: 'pending' });
+    for (const r of rows.filter((r) => rankOf(r) === 3 || rankOf(r) === 5)) expect(r.metric).toMatchObject({ alertname: 'KernelTableExhausted', severity: 'critical' });
     // The pushing host judged itself (local rules), the scraped ones were judged by Prometheus.
     expect(rows.find((r) => r.metric.instance === 'pushed-1')!.metric.alertname).toBe('KernelTableExhausted');
     expect(rows.filter((r) => rankOf(r) === 0).map((r) => r.metric.alertname)).toEqual(Array(14).fill('none'));
@@ -172,7 +177,8 @@ describe('the fleet dashboard against a fleet of 22 agents: 20 scraped by Promet
 
     // The same queries on Prometheus itself see its 20 scraped hosts, in the same order.
     const onPrometheus = (await query(prometheus.url, score!)).map((r) => rankOf(r));
-    expect(onPrometheus).toEqual(SCRAPED.map(expectedRank).sort((a, b) => b - a));
+    expect(onPrometheus).toEqual([...onPrometheus].sort((a, b) => b - a));
+    expect(onPrometheus.map((r) => (r === 5 ? 3 : r))).toEqual(SCRAPED.map(expectedRank).sort((a, b) => b - a));
   }, 200_000);
 
   it('counts hosts by condition and lists the one that stopped reporting', async () => {
@@ -180,7 +186,9 @@ describe('the fleet dashboard against a fleet of 22 agents: 20 scraped by Promet
     const legends = dataPanels(fleet).find((p) => p.title === 'Hosts by condition')!.targets!.map((t) => (t as { legendFormat?: string }).legendFormat);
     const got: Record<string, number> = {};
     for (const [i, expr] of counts.entries()) got[legends[i]!] = Number((await query(victoria.url, expr))[0]!.value[1]);
-    expect(got).toEqual({ 'not reporting': 1, 'critical firing': 0, 'warning firing': 0, pending: 7, ok: 14 });
+    // The four exhausted hosts are critical, pending or (after its minute) firing; the three warnings pending.
+    expect(got).toMatchObject({ 'not reporting': 1, 'warning firing': 0, ok: 14 });
+    expect(got['critical firing']! + got.pending!).toBe(7);
     const [stoppedExpr] = exprsOf('Hosts that stopped reporting');
     expect((await query(victoria.url, stoppedExpr!)).map((r) => r.metric.instance)).toEqual([SCRAPED[17]!.name]);
   });
