@@ -13,6 +13,7 @@ import type { Platform } from './platform/platform.js';
 import type { EventLog } from './platform/windows/event-log.js';
 import { aboutOf, actionOf, outcomeOf } from './policy/audit.js';
 import { createPolicyEngine, type PolicyEngine } from './policy/engine.js';
+import { createRemoteWriters, type RemoteWriters } from './remote/writers.js';
 import { createRules, targetOf, type Rules } from './rules/stage.js';
 import { createExpositionRenderer } from './sampler/exposition.js';
 import type { QueueWatch } from './sampler/queue-watch.js';
@@ -35,6 +36,8 @@ export interface Agent {
   readonly rules: Rules;
   readonly policy: PolicyEngine;
   readonly delivery: Delivery;
+  /** remote_write: every finished sample, pushed off the sampling path. */
+  readonly remote: RemoteWriters;
   readonly sampler: Sampler;
   /** The config in force (web and history settings stay as at start). */
   config(): Config;
@@ -94,6 +97,8 @@ export function createAgentHistory(config: Config): History {
 export async function createAgent(opts: AgentOptions): Promise<Agent> {
   const { platform, log } = opts;
   let config = opts.config;
+  // First, before any part acts: an endpoint that cannot start fails the start (and throws).
+  const remote = createRemoteWriters(config, log);
   // History outlives reloads (a SIGHUP must not forget the last hour); its size is fixed at start.
   const history = createAgentHistory(config);
   // On Windows, alert changes and policy decisions also go to the Application log.
@@ -131,8 +136,8 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
   });
   const historyStage = createHistoryStage(history, { watchedProcesses: (rows) => detector.watchedProcesses(rows) });
   // Rules without groups (rules.enabled off) are left out of the pipeline: no stage, no health series.
-  const stagesFor = (s: Settings): Stage[] => [detector.stage, ...(s.ruleGroups ? [rules.stage] : []), policy.stage, delivery.stage];
-  const parts: readonly Part[] = [detector, rules, policy, delivery];
+  const stagesFor = (s: Settings): Stage[] => [detector.stage, ...(s.ruleGroups ? [rules.stage] : []), policy.stage, delivery.stage, remote.stage];
+  const parts: readonly Part[] = [detector, rules, policy, delivery, remote];
 
   let sampling = createCollectors(config, platform);
   let stopping: Promise<void> | undefined;
@@ -149,6 +154,8 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     // Offered even when local evaluation is off, so turning it off by a reload resolves what it fired.
     delivery.offer('rules', rules.alerts(), sample.timestamp);
     delivery.offer('policy', policy.alerts(), sample.timestamp);
+    // Last, and only a hand-over: encoding, disk and network happen outside the sample.
+    remote.offer(sample);
   });
 
   return {
@@ -158,6 +165,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     rules,
     policy,
     delivery,
+    remote,
     sampler,
     config: () => config,
     start: () => sampler.start(),
@@ -179,8 +187,9 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     delivery.stop();
     detector.stop();
     rules.stop();
-    // Priorities and weights the policy lowered go back before the agent exits (and are logged).
-    await policy.stop();
+    // Priorities and weights the policy lowered go back before the agent exits (and are logged);
+    // what remote write holds in memory goes to its disk queue, for the next start to send.
+    await Promise.all([policy.stop(), remote.stop()]);
     eventLog?.close();
   }
 }

@@ -1,5 +1,6 @@
 import { enabledCollectors } from '../collectors/registry.js';
 import { currentPlatform } from '../platform/platform.js';
+import { remoteName } from '../remote/schema.js';
 import { loadConfigFile } from '../config/load.js';
 import { loadWebConfig } from '../http/web-config.js';
 import { loadConfiguredRules } from '../rules/configured.js';
@@ -28,7 +29,7 @@ export function checkConfig(file: string | undefined): number {
   }
   const collectors = enabledCollectors(config, currentPlatform().collectors).map((c) => c.name);
   process.stdout.write(
-    `${file}: valid; sampling every ${config.sampling.interval}s, ${collectors.length} collectors (${collectors.join(', ')}), listening on ${config.web.listen_address}${rules.groups ? `, ${rules.groups.reduce((n, g) => n + g.rules.length, 0)} rules evaluated locally` : ''}\n`,
+    `${file}: valid; sampling every ${config.sampling.interval}s, ${collectors.length} collectors (${collectors.join(', ')}), listening on ${config.web.listen_address}${rules.groups ? `, ${rules.groups.reduce((n, g) => n + g.rules.length, 0)} rules evaluated locally` : ''}${config.remote_write.length ? `, pushing to ${config.remote_write.map(remoteName).join(', ')}` : ''}\n`,
   );
   return 0;
 }

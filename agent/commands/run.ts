@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { createAgent } from '../agent.js';
+import { createAgent, type Agent } from '../agent.js';
 import type { Override } from '../cli/args.js';
 import { resolveConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -34,7 +34,13 @@ export async function run(config: Config, log: Logger, configFile: string | unde
     return 1;
   }
   if (rules.groups) log.info({ files: rules.files.join(','), rules: rules.groups.reduce((n, g) => n + g.rules.length, 0) }, 'evaluating alert rules locally');
-  const agent = await createAgent({ config, ruleGroups: rules.groups, platform: currentPlatform(), log });
+  let agent: Agent;
+  try {
+    agent = await createAgent({ config, ruleGroups: rules.groups, platform: currentPlatform(), log });
+  } catch (err) {
+    // A part that cannot start (a remote_write endpoint's TLS file, say) fails the start at once.
+    throw new StartupError((err as Error).message);
+  }
 
   const server = createHttpServer({
     telemetryPath: config.web.telemetry_path,

@@ -3,6 +3,7 @@ import { alertingSchema } from '../alerts/schema.js';
 import { detectionSchema, historySchema } from '../detect/schema.js';
 import { criteriaSchema } from '../process/criteria.js';
 import { rulesSchema } from '../rules/schema.js';
+import { externalLabelsSchema, remoteWriteListSchema } from '../remote/schema.js';
 import { calendarSchema, enforcementSchema, policiesSchema, policyConfigIssues } from '../policy/schema.js';
 import { isValidRegex } from './regex.js';
 import { duration } from './units.js';
@@ -96,6 +97,10 @@ export const configSchema = z
     /** Cron entries that switch the managing policy. */
     calendar: calendarSchema,
     enforcement: enforcementSchema.prefault({}),
+    /** Endpoints the agent pushes its samples to (Prometheus remote-write 1.0), for hosts no scraper reaches. */
+    remote_write: remoteWriteListSchema,
+    /** Labels every pushed series gets unless it has its own (job and instance default to rules.job and rules.instance). */
+    external_labels: externalLabelsSchema,
   })
   .strict()
   .superRefine((config, ctx) => {

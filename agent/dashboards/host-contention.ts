@@ -7,6 +7,7 @@ import { THRESHOLDS as T } from '../detect/thresholds.js';
 import { above, barPanel, below, finish, newDashboard, rowOf, sel, statPanel, tablePanel, timeSeriesPanel } from './panels.js';
 import { withRunbookLabel } from './runbooks.js';
 import { hostVariables } from './variables.js';
+import { hostAnnotations } from './annotations.js';
 
 export const HOST_CONTENTION_UID = 'contention-host';
 
@@ -297,6 +298,7 @@ export function hostContention(): dashboard.Dashboard {
     refresh: '30s',
   });
   for (const v of hostVariables()) builder.withVariable(v);
+  for (const a of hostAnnotations()) builder.annotation(a);
   builder.withRow(rowOf('Saturated right now'));
   for (const p of nowRow()) builder.withPanel(p);
   for (const p of historyRows()) {

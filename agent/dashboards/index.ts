@@ -1,4 +1,5 @@
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
+import { fleet } from './fleet.js';
 import { hostContention } from './host-contention.js';
 import { policies } from './policies.js';
 import { processesAndLeaks } from './processes-and-leaks.js';
@@ -8,6 +9,7 @@ export const DASHBOARDS: ReadonlyArray<{ readonly file: string; readonly build: 
   { file: 'host-contention.json', build: hostContention },
   { file: 'processes-and-leaks.json', build: processesAndLeaks },
   { file: 'policies.json', build: policies },
+  { file: 'fleet.json', build: fleet },
 ];
 
 /** The committed form: two-space JSON with a final newline, so diffs stay readable. */

@@ -13,8 +13,11 @@ import { runbookLink, type RunbookName } from './runbooks.js';
 
 export const DATASOURCE = { type: 'prometheus', uid: '${datasource}' } as const;
 
-/** The host the dashboard shows, plus any further matchers: `{job="$job", instance="$instance", ...}`. */
-export const sel = (...matchers: string[]): string => `{${['job="$job"', 'instance="$instance"', ...matchers].join(', ')}}`;
+/**
+ * The hosts the dashboard shows (one, several or all: `instance` is multi-select), plus any further
+ * matchers: `{job="$job", instance=~"$instance", ...}`.
+ */
+export const sel = (...matchers: string[]): string => `{${['job="$job"', 'instance=~"$instance"', ...matchers].join(', ')}}`;
 
 /**
  * Who a panel is for. `windows`: it reads a metric only Windows exports (system PTEs, paged and
@@ -81,9 +84,17 @@ export interface DataLink {
 
 type AnyPanel = stat.PanelBuilder | bargauge.PanelBuilder | timeseries.PanelBuilder | table.PanelBuilder;
 
+/**
+ * Several hosts can be shown at once (`instance` is multi-select), so every named series says which
+ * host it is: `<instance>: <legend>`. Tables show the instance as a column instead.
+ */
+export const withHost = (legend: string): string => (legend.includes('{{instance}}') ? legend : `{{instance}}: ${legend}`);
+
 /** Tables want one frame of rows (format table); stats and bars one frame per series. */
 function target(q: Query, refId: string, asTable: boolean): prometheus.DataqueryBuilder {
-  const t = new prometheus.DataqueryBuilder().refId(refId).datasource(DATASOURCE).expr(q.expr).legendFormat(q.legend ?? '__auto');
+  // Only queries over the selected hosts: the fleet's counts have no instance to name.
+  const legend = q.legend === undefined ? '__auto' : asTable || !q.expr.includes('$instance') ? q.legend : withHost(q.legend);
+  const t = new prometheus.DataqueryBuilder().refId(refId).datasource(DATASOURCE).expr(q.expr).legendFormat(legend);
   if (!q.instant) return t.range();
   return t.instant().format(asTable ? prometheus.PromQueryFormat.Table : prometheus.PromQueryFormat.TimeSeries);
 }
@@ -104,7 +115,8 @@ function decorate<P extends AnyPanel>(panel: P, spec: PanelSpec, asTable = false
     .targets(spec.queries.map((q, i) => target(q, String.fromCharCode(65 + i), asTable)));
   if (spec.thresholds) panel.thresholds(new dashboard.ThresholdsConfigBuilder().mode(dashboard.ThresholdsMode.Absolute).steps(spec.thresholds));
   for (const [name, steps] of Object.entries(spec.thresholdsByName ?? {})) {
-    panel.overrideByName(name, [{ id: 'thresholds', value: { mode: dashboard.ThresholdsMode.Absolute, steps } }]);
+    // Matched after the host prefix, so the series of every selected host get their thresholds.
+    panel.overrideByRegexp(`^(.+: )?${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, [{ id: 'thresholds', value: { mode: dashboard.ThresholdsMode.Absolute, steps } }]);
   }
   if (spec.runbooks?.length) panel.links(spec.runbooks.map((r) => linkBuilder(runbookLink(r))));
   if (spec.links?.length) panel.dataLinks(spec.links.map(linkBuilder));
@@ -149,13 +161,20 @@ export const timeSeriesPanel = (spec: PanelSpec, opts: { stack?: boolean } = {})
 };
 
 /** Rows of labels and a value: instant queries, merged when there are several. */
-export const tablePanel = (spec: PanelSpec, opts: { hide?: readonly string[]; rename?: Readonly<Record<string, string>>; sortBy?: { field: string; desc: boolean } } = {}): table.PanelBuilder => {
+export const tablePanel = (
+  spec: PanelSpec,
+  opts: { hide?: readonly string[]; show?: readonly string[]; rename?: Readonly<Record<string, string>>; sortBy?: { field: string; desc: boolean }; order?: readonly string[] } = {},
+): table.PanelBuilder => {
   const panel = decorate(new table.PanelBuilder(), spec, true).cellHeight(common.TableCellHeight.Sm);
   if (spec.queries.length > 1) panel.withTransformation({ id: 'merge', options: {} });
-  const hidden = ['Time', '__name__', 'job', 'instance', ...(opts.hide ?? [])];
+  const hidden = ['Time', '__name__', 'job', 'instance', ...(opts.hide ?? [])].filter((f) => !opts.show?.includes(f));
   panel.withTransformation({
     id: 'organize',
-    options: { excludeByName: Object.fromEntries(hidden.map((h) => [h, true])), renameByName: { ...opts.rename } },
+    options: {
+      excludeByName: Object.fromEntries(hidden.map((h) => [h, true])),
+      renameByName: { ...opts.rename },
+      ...(opts.order ? { indexByName: Object.fromEntries(opts.order.map((f, i) => [f, i])) } : {}),
+    },
   });
   if (opts.sortBy) panel.sortBy([new common.TableSortByFieldStateBuilder().displayName(opts.sortBy.field).desc(opts.sortBy.desc)]);
   return panel;

@@ -6,6 +6,7 @@ import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import { finish, newDashboard, rowOf, sel, statPanel, tablePanel, timeSeriesPanel, type DataLink } from './panels.js';
 import { hostVariables } from './variables.js';
+import { hostAnnotations } from './annotations.js';
 
 export const POLICIES_UID = 'contention-policies';
 
@@ -23,6 +24,7 @@ export function policies(): dashboard.Dashboard {
     refresh: '1m',
   });
   for (const v of hostVariables()) builder.withVariable(v);
+  for (const a of hostAnnotations()) builder.annotation(a);
   builder.withRow(rowOf('Now'));
   builder.withPanel(
     statPanel({

@@ -5,6 +5,7 @@
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { above, barPanel, below, finish, newDashboard, rowOf, sel, tablePanel, timeSeriesPanel, type DataLink, type PanelSpec } from './panels.js';
 import { groupVariable, hostVariables } from './variables.js';
+import { hostAnnotations } from './annotations.js';
 
 export const PROCESSES_UID = 'contention-processes';
 
@@ -167,6 +168,7 @@ export function processesAndLeaks(): dashboard.Dashboard {
     refresh: '30s',
   });
   for (const v of [...hostVariables(), groupVariable()]) builder.withVariable(v);
+  for (const a of hostAnnotations()) builder.annotation(a);
   builder.withRow(rowOf('Top now'));
   for (const p of [...topGroups(), ...topProcesses()]) builder.withPanel(p);
   builder.withRow(rowOf('Leaks'));

@@ -21,13 +21,13 @@ const labelValues = (name: string, label: string, query: string): dashboard.Quer
 /** Scrape jobs with at least one agent in them. */
 export const jobVariable = (): dashboard.QueryVariableBuilder => labelValues('job', 'Job', 'label_values(contention_host_info, job)');
 
-/** The agents (hosts) of the chosen job. */
+/** The agents (hosts) of the chosen job: one, several side by side, or all. */
 export const instanceVariable = (): dashboard.QueryVariableBuilder =>
-  labelValues('instance', 'Host', 'label_values(contention_host_info{job="$job"}, instance)');
+  labelValues('instance', 'Host', 'label_values(contention_host_info{job="$job"}, instance)').multi(true).includeAll(true).allValue('.+');
 
 /** Process groups of the chosen host; several at once, or all. */
 export const groupVariable = (): dashboard.QueryVariableBuilder =>
-  labelValues('group', 'Process group', 'label_values(contention_process_group_private_bytes{job="$job", instance="$instance"}, group)')
+  labelValues('group', 'Process group', 'label_values(contention_process_group_private_bytes{job="$job", instance=~"$instance"}, group)')
     .multi(true)
     .includeAll(true)
     .allValue('.+');

@@ -14,6 +14,7 @@ import { policyCatalog } from './catalog-policy.js';
 import { processCatalog } from './catalog-processes.js';
 import { windowsCatalog } from './catalog-windows.js';
 import { rulesCatalog } from './catalog-rules.js';
+import { remoteWriteCatalog } from './catalog-remote-write.js';
 
 export const catalog = {
   ...processCatalog,
@@ -22,6 +23,7 @@ export const catalog = {
   ...windowsCatalog,
   ...rulesCatalog,
   ...policyCatalog,
+  ...remoteWriteCatalog,
   // Agent health
   contention_collector_success: {
     type: 'gauge', labels: ['collector'],

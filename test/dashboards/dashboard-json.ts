@@ -57,6 +57,7 @@ export function substitute(expr: string, s: Substitutions): string {
     job: s.job,
     instance: s.instance,
     group: s.group ?? '.+',
+    slack: '60',
   };
   return expr.replace(/\$\{?([A-Za-z_]\w*)\}?/g, (whole, name: string) => {
     const value = values[name];

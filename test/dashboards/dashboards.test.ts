@@ -15,6 +15,8 @@ const KNOWN_METRICS = new Set([...Object.keys(catalog), ...POLICY_METRICS, 'ALER
 const WINDOWS_ONLY = /system_ptes|"(non)?paged"/;
 const vars = { job: 'contention-agent', instance: '127.0.0.1:9947' };
 
+const HOST_DASHBOARDS = DASHBOARD_FILES.filter((d) => d.file !== 'fleet.json');
+const FLEET = DASHBOARD_FILES.find((d) => d.file === 'fleet.json')!.json;
 const panels = DASHBOARD_FILES.flatMap(({ file, json }) => dataPanels(json).map((panel) => ({ file, panel, name: `${file}: ${panel.title}` })));
 const exprs = (p: (typeof panels)[number]['panel']): string[] => (p.targets ?? []).map((t) => t.expr);
 
@@ -29,9 +31,9 @@ describe('dashboards as code', () => {
     expect(readdirSync(`${ROOT}dashboards`).sort()).toEqual(DASHBOARDS.map((d) => d.file).sort());
   });
 
-  it('has the three dashboards with distinct uids', () => {
-    expect(DASHBOARD_FILES.map((d) => d.json.title)).toEqual(['Host contention', 'Processes and leaks', 'Policies']);
-    expect(new Set(DASHBOARD_FILES.map((d) => d.json.uid)).size).toBe(3);
+  it('has the three host dashboards and the fleet dashboard, with distinct uids', () => {
+    expect(DASHBOARD_FILES.map((d) => d.json.title)).toEqual(['Host contention', 'Processes and leaks', 'Policies', 'Fleet']);
+    expect(new Set(DASHBOARD_FILES.map((d) => d.json.uid)).size).toBe(4);
   });
 });
 
@@ -49,11 +51,16 @@ describe('dashboard conventions', () => {
     }
   });
 
-  it('has job and instance variables on every dashboard, and a group variable to drill down from group to process', () => {
-    for (const { file, json } of DASHBOARD_FILES) {
+  it('has job and a multi-select instance on every host dashboard, jobs on the fleet, and a group variable to drill down from group to process', () => {
+    for (const { file, json } of HOST_DASHBOARDS) {
       const names = json.templating.list.map((v) => v.name);
       expect(names, file).toEqual(expect.arrayContaining(['datasource', 'job', 'instance', 'runbooks']));
+      expect(json.templating.list.find((v) => v.name === 'instance'), file).toMatchObject({ multi: true, includeAll: true, allValue: '.+' });
     }
+    expect(FLEET.templating.list.map((v) => v.name)).toEqual(['datasource', 'job', 'slack', 'runbooks']);
+    expect(FLEET.templating.list.find((v) => v.name === 'job')).toMatchObject({ multi: true, includeAll: true });
+    // Several hosts at once: every host selection is a regex match, never an equality.
+    for (const { name, panel } of panels) for (const expr of exprs(panel)) expect(expr, name).not.toContain('instance="$instance"');
     const processes = DASHBOARD_FILES.find((d) => d.file === 'processes-and-leaks.json')!.json;
     expect(processes.templating.list.map((v) => v.name)).toContain('group');
     const drill = dataPanels(processes).filter((p) => [...(p.fieldConfig?.defaults.links ?? [])].some((l) => l.url.includes(`/d/${processes.uid}/`) && /var-group=\$\{__(field\.labels|data\.fields)\.group\}$/.test(l.url)));
@@ -115,6 +122,37 @@ describe('dashboard conventions', () => {
   });
 });
 
+describe('annotations and the fleet view', () => {
+  interface Annotation { name: string; expr: string; datasource: { uid: string }; titleFormat: string; enable: boolean }
+  const annotationsOf = (json: unknown): Annotation[] => ((json as { annotations?: { list?: Annotation[] } }).annotations?.list ?? []);
+
+  it('marks agent restarts, policy actions and captures on every host dashboard, from the agent\'s own metrics', () => {
+    for (const { file, json } of HOST_DASHBOARDS) {
+      const list = annotationsOf(json);
+      expect(list.map((a) => a.name), file).toEqual(['Agent restarts', 'Policy actions', 'Captures']);
+      for (const a of list) {
+        expect(a.datasource.uid, `${file}: ${a.name}`).toBe('${datasource}');
+        expect(a.enable).toBe(true);
+        expect(parsePromql(substitute(a.expr, vars)).errors, `${file}: ${a.name}`).toEqual([]);
+        expect(a.expr, a.name).toContain('instance=~"$instance"');
+        for (const metric of parsePromql(substitute(a.expr, vars)).metrics) expect([...KNOWN_METRICS, 'process_start_time_seconds'], a.name).toContain(metric);
+      }
+    }
+    expect(annotationsOf(FLEET)).toEqual([]);
+  });
+
+  it('lists every host worst first, each row linking to that host\'s dashboards', () => {
+    const table = dataPanels(FLEET).find((p) => p.title === 'Hosts, worst first')! as unknown as {
+      targets: Array<{ expr: string }>; fieldConfig: { defaults: { links: Array<{ url: string }> } }; options: { sortBy: Array<{ displayName: string; desc: boolean }> };
+    };
+    expect(table.targets[0]!.expr).toMatch(/^sort_desc\(/);
+    expect(table.options.sortBy).toEqual([{ displayName: 'score', desc: true }]);
+    const host = DASHBOARD_FILES.find((d) => d.file === 'host-contention.json')!.json;
+    expect(table.fieldConfig.defaults.links.map((l) => l.url)).toContain(`/d/${host.uid}/host-contention?\${__url_time_range}&\${datasource:queryparam}&var-job=\${__data.fields.job}&var-instance=\${__data.fields.instance}`);
+    expect(dataPanels(FLEET).map((p) => p.title)).toEqual(['Hosts by condition', 'Hosts, worst first', 'Hosts that stopped reporting', 'Fleet-wide findings', 'Hosts by condition over time']);
+  });
+});
+
 describe('alert panels', () => {
   const runbookOf = (alert: Rule & { alert: string }): string => /^docs\/runbooks\/(\w+)\.md$/.exec(alert.annotations?.runbook_url ?? '')![1]!;
   const linked = (runbook: string) => panels.filter(({ panel }) => (panel.links ?? []).some((l) => l.url === `\${runbooks}/${runbook}.md`));
@@ -147,7 +185,7 @@ describe('alert panels', () => {
 
   it('list firing alerts with a link from each row to its runbook', () => {
     const table = panels.find((p) => p.panel.title === 'Firing and pending alerts')!.panel;
-    expect(table.targets![0]!.expr).toMatch(/^label_replace\(.*ALERTS\{job="\$job", instance="\$instance"\}/);
+    expect(table.targets![0]!.expr).toMatch(/^label_replace\(.*ALERTS\{job="\$job", instance=~"\$instance"\}/);
     expect(table.fieldConfig?.defaults.links?.[0]?.url).toBe('${runbooks}/${__data.fields.runbook}.md');
   });
 });

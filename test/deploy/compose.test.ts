@@ -115,9 +115,9 @@ describe('deploy/compose/compose.yaml', () => {
     const root = containerView('prometheus');
     const file = join(root, 'etc/prometheus/prometheus.yml');
     const out = checkPrometheusConfig(file);
-    expect(out).toMatch(/SUCCESS: 1 rule files found/);
+    expect(out).toMatch(/SUCCESS: 2 rule files found/);
     const config = parse(readFileSync(file, 'utf8')) as { rule_files: string[]; scrape_configs: Array<{ job_name: string; static_configs: Array<{ targets: string[] }> }> };
-    expect(config.rule_files.flatMap((g) => resolveGlob(dirname(file), g)).map((f) => relative(root, f))).toEqual(['etc/prometheus/rules/contention.yml']);
+    expect(config.rule_files.flatMap((g) => resolveGlob(dirname(file), g)).map((f) => relative(root, f))).toEqual(['etc/prometheus/rules/contention.yml', 'etc/prometheus/rules/fleet.yml']);
     const job = config.scrape_configs.find((j) => j.job_name === 'contention-agent')!;
     expect(job.static_configs[0]!.targets).toEqual(['agent:9947']);
   });

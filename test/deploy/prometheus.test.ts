@@ -24,7 +24,7 @@ const config = parse(readFileSync(PROMETHEUS_YML, 'utf8')) as PrometheusConfig;
 describe('deploy/prometheus', () => {
   it('prometheus.yml passes promtool check config, rules included', () => {
     const text = checkPrometheusConfig(PROMETHEUS_YML);
-    expect(text).toMatch(/SUCCESS: 1 rule files found/);
+    expect(text).toMatch(/SUCCESS: 2 rule files found/);
     expect(text).toMatch(/SUCCESS: \d+ rules found/);
   });
 
@@ -34,7 +34,7 @@ describe('deploy/prometheus', () => {
       .filter((f) => /\.ya?ml$/.test(f))
       .map((f) => join(ROOT, 'rules', f))
       .sort();
-    expect(shipped).toContain(join(ROOT, 'rules/contention.yml'));
+    expect(shipped).toEqual([join(ROOT, 'rules/contention.yml'), join(ROOT, 'rules/fleet.yml')]);
     expect(resolved).toEqual(shipped);
   });
 
@@ -84,7 +84,8 @@ describe('a real Prometheus on the shipped prometheus.yml', () => {
     // The shipped scrape interval is 15 s: the first scrape comes within one.
     await waitFor(async () => (await promQuery(prometheus!.url, 'up{job="contention-agent",instance="127.0.0.1",role="test"} == 1')).length === 1, 40_000, 'the agent scraped through file_sd');
     const rules = (await (await fetch(`${prometheus.url}/api/v1/rules`)).json()) as { data: { groups: Array<{ rules: unknown[] }> } };
-    const shipped = (parse(readFileSync(join(ROOT, 'rules/contention.yml'), 'utf8')) as { groups: Array<{ rules: unknown[] }> }).groups.flatMap((g) => g.rules);
+    // The host rules and the fleet-wide ones.
+    const shipped = ['rules/contention.yml', 'rules/fleet.yml'].flatMap((f) => (parse(readFileSync(join(ROOT, f), 'utf8')) as { groups: Array<{ rules: unknown[] }> }).groups.flatMap((g) => g.rules));
     expect(rules.data.groups.flatMap((g) => g.rules)).toHaveLength(shipped.length);
   }, 90_000);
 });

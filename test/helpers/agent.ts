@@ -42,9 +42,12 @@ export async function startAgent(
     cli?: string;
     /** An installed agent's command (a package's launcher), run instead of this checkout's node and CLI. */
     command?: readonly string[];
+    /** The loopback address to listen on (any of 127.0.0.0/8), so several agents look like several hosts. */
+    host?: string;
   } = {},
 ): Promise<RunningAgent> {
-  const command = [...(opts.wrapper ?? []), ...(opts.command ?? [process.execPath, opts.cli ?? CLI]), '--web.listen-address=127.0.0.1:0', ...args];
+  const host = opts.host ?? '127.0.0.1';
+  const command = [...(opts.wrapper ?? []), ...(opts.command ?? [process.execPath, opts.cli ?? CLI]), `--web.listen-address=${host}:0`, ...args];
   const proc = spawn(command[0]!, command.slice(1), {
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -91,7 +94,7 @@ export async function startAgent(
 
   const line = await waitForLog(/msg="contention-agent listening" address=\S+/, opts.timeoutMs ?? 20_000);
   const port = Number(/:(\d+)$/.exec(line)![1]);
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://${host}:${port}`;
   const ready = opts.ready ?? (async () => (await fetch(`${url}/-/ready`)).status === 200);
   await waitFor(() => ready(port), opts.timeoutMs ?? 20_000);
 

@@ -26,10 +26,15 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-async function startServer(tool: string, args: (port: number, dir: string) => string[], readyPath: string): Promise<RunningServer> {
+async function startServer(
+  tool: string,
+  args: (port: number, dir: string) => string[],
+  readyPath: string,
+  at: { port?: number; dir?: string } = {},
+): Promise<RunningServer> {
   const binary = requireTool(tool);
-  const dir = mkdtempSync(join(tmpdir(), `ca-${tool}-`));
-  const port = await freePort();
+  const dir = at.dir ?? mkdtempSync(join(tmpdir(), `ca-${tool}-`));
+  const port = at.port ?? (await freePort());
   const proc = spawn(binary, args(port, dir), { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   proc.stdout!.on('data', (c: Buffer) => (output += c.toString()));
@@ -113,5 +118,55 @@ export async function promQuery(prometheusUrl: string, query: string): Promise<A
   const res = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(query)}`);
   const body = (await res.json()) as { status: string; error?: string; data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
   if (body.status !== 'success') throw new Error(`query ${query} failed: ${body.error}`);
+  return body.data.result;
+}
+
+/**
+ * A real Prometheus accepting remote write (`/api/v1/write`), scraping nothing. Given the port and
+ * directory of a stopped one, it starts again on the same storage: a receiver outage and its end.
+ */
+export function startPrometheusReceiver(at: { port?: number; dir?: string } = {}): Promise<RunningServer> {
+  return startServer(
+    'prometheus',
+    (port, dir) => {
+      writeFileSync(join(dir, 'prometheus.yml'), 'global:\n  scrape_interval: 15s\n');
+      return [
+        `--config.file=${join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--web.enable-remote-write-receiver',
+        '--log.level=warn',
+      ];
+    },
+    '/-/ready',
+    at,
+  );
+}
+
+/**
+ * A real VictoriaMetrics (Debian's victoria-metrics) on loopback. Queries see samples as soon as
+ * they are stored (no latency offset), so a test need not wait half a minute for them.
+ */
+export function startVictoriaMetrics(at: { port?: number; dir?: string } = {}): Promise<RunningServer> {
+  return startServer(
+    'victoria-metrics',
+    (port, dir) => [
+      `-httpListenAddr=127.0.0.1:${port}`,
+      `-storageDataPath=${join(dir, 'data')}`,
+      '-retentionPeriod=1',
+      '-search.latencyOffset=0s',
+      '-search.disableCache',
+      '-loggerLevel=WARN',
+    ],
+    '/health',
+    at,
+  );
+}
+
+/** Raw samples of the series matching `selector` over the last `seconds`, from Prometheus or VictoriaMetrics alike. */
+export async function rawSamples(url: string, selector: string, seconds: number): Promise<Array<{ metric: Record<string, string>; values: Array<[number, string]> }>> {
+  const res = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(`${selector}[${seconds}s]`)}`);
+  const body = (await res.json()) as { status: string; error?: string; data: { result: Array<{ metric: Record<string, string>; values: Array<[number, string]> }> } };
+  if (body.status !== 'success') throw new Error(`query ${selector} failed: ${body.error}`);
   return body.data.result;
 }

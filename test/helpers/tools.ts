@@ -15,6 +15,7 @@ const PACKAGES: Record<string, string> = {
   zip: 'zip',
   unzip: 'unzip',
   'ansible-playbook': 'ansible-core',
+  'victoria-metrics': 'victoria-metrics',
 };
 
 /**

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the real tools the test suite drives: Prometheus and its promtool, Alertmanager and amtool,
-# Chromium for the browser tests, and what the package tests build and install artifacts with (zip,
-# unzip, dpkg, unshare, ansible-playbook). Does nothing when they are all present.
+# Chromium for the browser tests, VictoriaMetrics (a remote-write receiver), and what the package tests
+# build and install artifacts with (zip, unzip, dpkg, unshare, ansible-playbook). Does nothing when they
+# are all present.
 set -euo pipefail
 
 declare -A need=(
@@ -19,6 +20,7 @@ declare -A need=(
   [setpriv]=util-linux
   [sha256sum]=coreutils
   [ansible-playbook]=ansible-core
+  [victoria-metrics]=victoria-metrics
 )
 missing=()
 for tool in "${!need[@]}"; do
