@@ -158,6 +158,7 @@ describe('the Debian package', () => {
       './usr/lib/sysusers.d/contention-agent.conf',
       './etc/contention-agent/agent.yml',
       './usr/share/contention-agent/rules/contention.yml',
+      './usr/share/contention-agent/rules/fleet.yml',
       './usr/share/contention-agent/dashboards/',
     ]) {
       expect(contents, path).toContain(path);
