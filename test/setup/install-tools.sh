@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real tools the test suite drives: Prometheus and its promtool, Alertmanager and amtool,
-# and Chromium for the browser tests. Does nothing when they are all present.
+# Chromium for the browser tests, and Wine for the Windows tier (whose Windows Node and koffi
+# prebuild come from the npm registry: windows-node.sh). Does nothing when they are all present.
 set -euo pipefail
 
 declare -A need=(
@@ -11,12 +12,15 @@ declare -A need=(
   [chromium]=chromium
   [openssl]=openssl
   [systemd-analyze]=systemd
+  [wine]=wine
 )
 missing=()
 for tool in "${!need[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("${need[$tool]}")
 done
-[ "${#missing[@]}" -eq 0 ] && exit 0
+if [ "${#missing[@]}" -eq 0 ]; then
+  exec bash "$(dirname "$0")/windows-node.sh"
+fi
 
 packages=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
 if [ "$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
@@ -32,3 +36,4 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
   trap '$sudo rm -f /usr/sbin/policy-rc.d' EXIT
 fi
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $packages >/dev/null
+bash "$(dirname "$0")/windows-node.sh"
