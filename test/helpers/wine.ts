@@ -62,6 +62,8 @@ export async function prepareWine(): Promise<void> {
     try {
       if (!existsSync(booted)) {
         const r = spawnSync('timeout', ['300', 'wineboot', '--init'], { env: wineEnv(), stdio: 'ignore' });
+        // The registry reaches system.reg when the wineserver exits; wait for that.
+        spawnSync('timeout', ['120', 'wineserver', '-w'], { env: wineEnv(), stdio: 'ignore' });
         if (r.status !== 0 || !existsSync(booted)) throw new Error(`wineboot --init failed (exit ${r.status}) for prefix ${WINE_PREFIX}`);
       }
     } finally {

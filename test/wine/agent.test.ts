@@ -126,7 +126,7 @@ describe('the agent on win32 under Wine', () => {
   afterAll(async () => {
     agent?.kill('SIGINT');
     await stopAllWine();
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
   it('serves lint-clean /metrics with contention_host_info{os="win32"}', async () => {
