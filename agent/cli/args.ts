@@ -45,6 +45,10 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   let version = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
+    if (arg === '-h') {
+      help = true;
+      continue;
+    }
     if (!arg.startsWith('--')) {
       positionals.push(arg);
       continue;
@@ -113,5 +117,6 @@ Flags:
   --path.sysfs=/sys               sysfs mount point
   --json                          machine-readable output (snapshot, analyze)
   --cpus=N                        CPUs of the logged host, when the log has no Processor counters
-  --help, --version
+  -h, --help                      this text
+  --version                       version, source revision and build date
 `;

@@ -17,8 +17,19 @@ import { createLinuxProcessControl } from '../platform/linux/process-control.js'
 import { createWindowsProcessControl } from '../platform/windows/process-control.js';
 import { createPolicyEngine, type PolicyEngine } from '../policy/engine.js';
 
+/** A reason the agent cannot start, told in one line; the command line exits non-zero on it. */
+export class StartupError extends Error {}
+
 /** Runs the agent until SIGTERM/SIGINT; SIGHUP reloads the config file and keeps the old one if the new is bad. */
 export async function run(config: Config, log: Logger, configFile: string | undefined, overrides: readonly Override[]): Promise<number> {
+  // Everything that can stop the start is checked before anything starts: a missing page or a
+  // taken port must end the process, not leave a sampler running behind a server that never listened.
+  let page: ReturnType<typeof pageRoutes>;
+  try {
+    page = pageRoutes();
+  } catch (err) {
+    throw new StartupError((err as Error).message);
+  }
   const web = createWebGuard(config.web.config_file);
   if (!web.ok) {
     for (const error of web.errors) process.stderr.write(`${error}\n`);
@@ -72,24 +83,34 @@ export async function run(config: Config, log: Logger, configFile: string | unde
       delivery.offer('policy', policy.alerts(), sample.timestamp);
     });
   deliverAfterEachSample(runtime);
-  runtime.sampler.start();
 
   const pageState = createPageState(() => runtime, history, policy);
   const server = createHttpServer({
     telemetryPath: config.web.telemetry_path,
     exposition: () => runtime.sampler.latest()?.exposition,
-    routes: new Map([...pageRoutes(), ['/api/v1/state', stateRoute(pageState)]]),
+    routes: new Map([...page, ['/api/v1/state', stateRoute(pageState)]]),
     log,
     guard: web.guard,
   });
   const { host, port } = parseListenAddress(config.web.listen_address);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (err) {
+    runtime.stop();
+    delivery.stop();
+    await policy.stop();
+    const { code, message } = err as NodeJS.ErrnoException;
+    const why = code === 'EADDRINUSE' ? 'the address is already in use' : code === 'EACCES' ? 'permission denied' : message;
+    throw new StartupError(`cannot listen on ${config.web.listen_address}: ${why}${code ? ` (${code})` : ''}`);
+  }
+  // Sampling starts once the agent serves: a start that fails has taken no sample and applied no policy.
+  runtime.sampler.start();
   const bound = server.address();
   const address = typeof bound === 'object' && bound ? `${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}` : config.web.listen_address;
   log.info({ address, config: configFile ?? '(embedded defaults)' }, 'contention-agent listening');
