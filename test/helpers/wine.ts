@@ -125,11 +125,19 @@ export function startWine(exe: string, args: readonly string[], opts: { logFile:
   return wp;
 }
 
-/** Ends every Wine process this file started, then the prefix's wineserver and its services. */
+/**
+ * Ends every Wine process this file started: SIGTERM to each `timeout`, which passes it on and Wine
+ * ends the process; SIGKILL after 10 s. The prefix's wineserver and its services end by themselves
+ * once no process of the prefix is left; another test file may still be using them.
+ */
 export async function stopAllWine(): Promise<void> {
-  for (const wp of running) wp.kill('SIGKILL');
-  await Promise.all([...running].map((wp) => wp.exited));
-  spawnSync('wineserver', ['-k'], { env: wineEnv(), stdio: 'ignore', timeout: 20_000 });
+  const all = [...running];
+  for (const wp of all) wp.kill('SIGTERM');
+  const kill = setTimeout(() => {
+    for (const wp of all) wp.kill('SIGKILL');
+  }, 10_000);
+  await Promise.all(all.map((wp) => wp.exited));
+  clearTimeout(kill);
 }
 
 /** A loopback port free right now, for an agent under Wine whose log the test cannot read. */

@@ -13,6 +13,8 @@ declare -A need=(
   [openssl]=openssl
   [systemd-analyze]=systemd
   [wine]=wine
+  [zip]=zip
+  [unzip]=unzip
 )
 missing=()
 for tool in "${!need[@]}"; do
