@@ -126,7 +126,7 @@ describe('the agent on win32 under Wine', () => {
   afterAll(async () => {
     agent?.kill('SIGINT');
     await stopAllWine();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    if (dir && !process.env.KEEP_WINE_LOGS) rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
   it('serves lint-clean /metrics with contention_host_info{os="win32"}', async () => {
@@ -186,7 +186,7 @@ describe('the agent on win32 under Wine', () => {
     expect(value(after, 'contention_process_group_processes', { group: 'sibling' })).toBe(1);
     expect(sibling.proc.exitCode).toBeNull();
     expect(audit.filter((a) => a.pid === siblingState().pid)).toEqual([]);
-  });
+  }, 150_000);
 
   it('writes the stop to the event log through advapi32, and counts what the log refused without stopping', async () => {
     await waitFor(() => /ReportEventW|RegisterEventSourceW/.test(agent.log()), 15_000, 'an event log call in Wine\'s trace');
@@ -225,22 +225,36 @@ describe('the agent on win32 under Wine', () => {
   });
 
   it('reads memory and commit from SystemPerformanceInformation as Wine derives them from /proc/meminfo', async () => {
-    const meminfo = Object.fromEntries(
-      readFileSync('/proc/meminfo', 'utf8').trim().split('\n').map((l) => {
-        const [k, v] = l.split(/:\s+/);
-        return [k!, Number.parseInt(v!, 10) * 1024];
-      }),
-    ) as Record<string, number>;
-    const text = await metrics();
-    const near = (got: number | undefined, want: number, share: number) => {
-      expect(got).toBeDefined();
-      expect(Math.abs(got! - want) / want, `${got} against ${want}`).toBeLessThan(share);
+    const meminfo = () =>
+      Object.fromEntries(
+        readFileSync('/proc/meminfo', 'utf8').trim().split('\n').map((l) => {
+          const [k, v] = l.split(/:\s+/);
+          return [k!, Number.parseInt(v!, 10) * 1024];
+        }),
+      ) as Record<string, number>;
+    // A sample taken between two reads of /proc/meminfo: others' memory use moves on a shared
+    // host, so each figure must lie within what the two reads bracket, give or take 3% of physical
+    // memory for what rose and fell in between. A wrong offset or page size misses by far more
+    // (available and committed differ by several times here; a page-size slip is a factor of 4096).
+    const since = Date.now() / 1000;
+    const before = meminfo();
+    let text = '';
+    await waitFor(async () => {
+      text = await metrics();
+      return value(text, 'contention_last_sample_timestamp_seconds')! > since;
+    }, 10_000, 'a sample after the first /proc/meminfo read');
+    const after = meminfo();
+    const within = (got: number | undefined, a: number, b: number, slack: number, what: string) => {
+      expect(got, what).toBeDefined();
+      expect(got!, what).toBeGreaterThanOrEqual(Math.min(a, b) - slack);
+      expect(got!, what).toBeLessThanOrEqual(Math.max(a, b) + slack);
     };
+    const total = before.MemTotal!;
     // Wine 8: CommitLimit = MemTotal + SwapTotal; AvailablePages = MemAvailable; committed = the rest.
-    near(value(text, 'contention_memory_commit_limit_bytes'), meminfo.MemTotal! + meminfo.SwapTotal!, 0.001);
-    near(value(text, 'contention_memory_available_bytes'), meminfo.MemAvailable!, 0.05);
-    const committed = meminfo.MemTotal! + meminfo.SwapTotal! - meminfo.MemAvailable! - meminfo.SwapFree!;
-    expect(Math.abs(value(text, 'contention_memory_commit_bytes')! - committed)).toBeLessThan(0.05 * meminfo.MemTotal!);
+    within(value(text, 'contention_memory_commit_limit_bytes'), before.MemTotal! + before.SwapTotal!, after.MemTotal! + after.SwapTotal!, 0.001 * total, 'commit limit');
+    within(value(text, 'contention_memory_available_bytes'), before.MemAvailable!, after.MemAvailable!, 0.03 * total, 'available');
+    const committed = (m: Record<string, number>) => m.MemTotal! + m.SwapTotal! - m.MemAvailable! - m.SwapFree!;
+    within(value(text, 'contention_memory_commit_bytes'), committed(before), committed(after), 0.03 * total, 'committed');
     expect(value(text, 'contention_reading_source_info', { family: 'contention_memory_commit_bytes', source: 'SystemPerformanceInformation' })).toBe(1);
     expect(value(text, 'contention_reading_source_info', { family: 'contention_memory_available_bytes', source: 'SystemPerformanceInformation' })).toBe(1);
   });
@@ -262,15 +276,13 @@ describe('the agent on win32 under Wine', () => {
       } catch {
         return false;
       }
-    }, 60_000, 'the second agent to serve');
-    const started = Date.now();
+    }, 120_000, 'the second agent to serve');
     other.kill('SIGTERM');
-    const { code, signal } = await other.exited;
-    // timeout passes on the signal's status: 128 + 15.
-    expect(code === 143 || signal === 'SIGTERM' || code === 0).toBe(true);
-    expect(Date.now() - started).toBeLessThan(10_000);
+    // Ended by the signal (timeout passes on its status, 128 + 15), not by a timeout or a kill.
+    const { code } = await other.exited;
+    expect(code).toBe(143);
     await expect(fetch(`http://127.0.0.1:${second}/metrics`)).rejects.toThrow();
-  });
+  }, 150_000);
 });
 
 /** Runs the agent's PDH and native readers directly in the Windows Node and writes what they gave. */
