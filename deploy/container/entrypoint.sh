@@ -30,7 +30,13 @@ for cap in dac_read_search:2 kill:5 sys_ptrace:19 sys_nice:23; do
 	has "$bounding" "${cap##*:}" && keep="$keep,+${cap%%:*}"
 done
 
+# Narrowing the bounding set needs CAP_SETPCAP (8), which runtimes do not grant by default. Without
+# it SETUID and SETGID stay in the bounding set, but a non-root process with no_new_privs holds
+# neither and can never regain them: no setuid binary or file capability takes effect for it.
+bounding_arg=""
+has "$effective" 8 && bounding_arg="--bounding-set=-all$keep"
+
 if [ -z "$keep" ]; then
-	exec setpriv --reuid="$uid" --regid="$uid" --clear-groups --inh-caps=-all --bounding-set=-all --no-new-privs -- "$agent" "$@"
+	exec setpriv --reuid="$uid" --regid="$uid" --clear-groups --inh-caps=-all $bounding_arg --no-new-privs -- "$agent" "$@"
 fi
-exec setpriv --reuid="$uid" --regid="$uid" --clear-groups --inh-caps="-all$keep" --ambient-caps="-all$keep" --bounding-set="-all$keep" --no-new-privs -- "$agent" "$@"
+exec setpriv --reuid="$uid" --regid="$uid" --clear-groups --inh-caps="-all$keep" --ambient-caps="-all$keep" $bounding_arg --no-new-privs -- "$agent" "$@"

@@ -80,9 +80,10 @@ function registryPackage(pin) {
   mkdirSync(CACHE, { recursive: true });
   const packed = JSON.parse(run('npm', ['pack', `${pin.name}@${pin.version}`, '--pack-destination', CACHE, '--json', '--silent']))[0];
   const tgz = join(CACHE, packed.filename);
-  if (fileIntegrity(tgz) !== pin.integrity) {
+  const got = fileIntegrity(tgz);
+  if (got !== pin.integrity) {
     rmSync(tgz);
-    throw new Error(`${pin.name}@${pin.version}: integrity ${fileIntegrity(tgz)} is not the pinned ${pin.integrity}`);
+    throw new Error(`${pin.name}@${pin.version}: integrity ${got} is not the pinned ${pin.integrity}`);
   }
   rmSync(`${dir}.partial`, { recursive: true, force: true });
   mkdirSync(`${dir}.partial`, { recursive: true });
@@ -140,7 +141,8 @@ function main() {
   if (only.includes('deb')) need('dpkg-deb', 'dpkg');
   if (only.includes('windows')) need('zip', 'zip');
 
-  const stage = join(ROOT, '.tmp/package-stage');
+  // One staging folder per build, so two builds (a test and a release) never share one.
+  const stage = join(ROOT, `.tmp/package-stage-${process.pid}`);
   rmSync(stage, { recursive: true, force: true });
   mkdirSync(stage, { recursive: true });
   mkdirSync(out, { recursive: true });
@@ -185,6 +187,7 @@ function main() {
   const sums = built.map((f) => `${createHash('sha256').update(readFileSync(f)).digest('hex')}  ${basename(f)}\n`).join('');
   writeFileSync(join(out, 'SHA256SUMS'), sums);
   console.log(`SHA256SUMS  (${built.length} artifacts) in ${relative(process.cwd(), out) || '.'}`);
+  rmSync(stage, { recursive: true, force: true });
 }
 
 /** The .deb: the self-contained tree under /usr/lib, the unit, the sysusers entry, the conffile. */

@@ -11,6 +11,10 @@ const PACKAGES: Record<string, string> = {
   'systemd-analyze': 'systemd',
   openssl: 'openssl',
   setpriv: 'util-linux',
+  unshare: 'util-linux',
+  zip: 'zip',
+  unzip: 'unzip',
+  'ansible-playbook': 'ansible-core',
 };
 
 /**

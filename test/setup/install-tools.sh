@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the real tools the test suite drives: Prometheus and its promtool, Alertmanager and amtool,
-# Chromium for the browser tests, and Wine for the Windows tier (whose Windows Node and koffi
-# prebuild come from the npm registry: windows-node.sh). Does nothing when they are all present.
+# Chromium for the browser tests, Wine for the Windows tier (whose Windows Node and koffi prebuild
+# come from the npm registry: windows-node.sh), and what the package tests build and install
+# artifacts with (zip, unzip, dpkg, unshare, ansible-playbook). Does nothing when all are present.
 set -euo pipefail
 
 declare -A need=(
@@ -15,6 +16,11 @@ declare -A need=(
   [wine]=wine
   [zip]=zip
   [unzip]=unzip
+  [dpkg-deb]=dpkg
+  [unshare]=util-linux
+  [setpriv]=util-linux
+  [sha256sum]=coreutils
+  [ansible-playbook]=ansible-core
 )
 missing=()
 for tool in "${!need[@]}"; do
