@@ -108,8 +108,10 @@ const running = new Set<WineProcess>();
 /** Starts `exe args` under Wine and `timeout`, stdout and stderr to a log file. */
 export function startWine(exe: string, args: readonly string[], opts: { logFile: string; timeoutSeconds?: number; env?: NodeJS.ProcessEnv; cwd?: string }): WineProcess {
   const fd = openSync(opts.logFile, 'a');
-  // timeout forwards SIGINT and SIGTERM to Wine; -k ends it for good if it ignores the timeout.
-  const proc = spawn('timeout', ['-k', '5', String(opts.timeoutSeconds ?? 120), 'wine', exe, ...args], {
+  // timeout passes SIGINT and SIGTERM on to Wine; -k ends it for good if it ignores the timeout.
+  // --foreground: otherwise timeout also sends the signal to its process group, so the process
+  // gets it twice, and a second Ctrl+C after the agent's once-handler ends it mid-shutdown.
+  const proc = spawn('timeout', ['--foreground', '-k', '5', String(opts.timeoutSeconds ?? 120), 'wine', exe, ...args], {
     env: wineEnv(opts.env),
     cwd: opts.cwd ?? ROOT,
     stdio: ['ignore', fd, fd],

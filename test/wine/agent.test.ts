@@ -278,8 +278,8 @@ describe('the agent on win32 under Wine', () => {
       }
     }, 120_000, 'the second agent to serve');
     other.kill('SIGTERM');
-    // Ended by the signal, not by a timeout or a kill: timeout re-raises the signal its command died
-    // of (a shell shows that as 128 + 15).
+    // Ended by the signal, not by a timeout (124) or a kill: timeout re-raises the signal its
+    // command died of (a shell shows that as 128 + 15).
     const { code, signal } = await other.exited;
     expect({ code, signal }).toEqual({ code: null, signal: 'SIGTERM' });
     await expect(fetch(`http://127.0.0.1:${second}/metrics`)).rejects.toThrow();
