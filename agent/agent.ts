@@ -10,7 +10,7 @@ import { createHistoryStage } from './history/stage.js';
 import type { Sample, Stage } from './metrics/sample.js';
 import type { Part, Settings } from './part.js';
 import type { Platform } from './platform/platform.js';
-import type { EventLog } from './platform/windows/event-log.js';
+import { eventLogMetricsStage, type EventLog } from './platform/windows/event-log.js';
 import { aboutOf, actionOf, outcomeOf } from './policy/audit.js';
 import { createPolicyEngine, type PolicyEngine } from './policy/engine.js';
 import { createRemoteWriters, type RemoteWriters } from './remote/writers.js';
@@ -136,7 +136,8 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
   });
   const historyStage = createHistoryStage(history, { watchedProcesses: (rows) => detector.watchedProcesses(rows) });
   // Rules without groups (rules.enabled off) are left out of the pipeline: no stage, no health series.
-  const stagesFor = (s: Settings): Stage[] => [detector.stage, ...(s.ruleGroups ? [rules.stage] : []), policy.stage, delivery.stage, remote.stage];
+  const eventLogStage = eventLog ? [eventLogMetricsStage(eventLog)] : [];
+  const stagesFor = (s: Settings): Stage[] => [detector.stage, ...(s.ruleGroups ? [rules.stage] : []), policy.stage, delivery.stage, ...eventLogStage, remote.stage];
   const parts: readonly Part[] = [detector, rules, policy, delivery, remote];
 
   let sampling = createCollectors(config, platform);

@@ -1,11 +1,12 @@
 // Every artifact `npm run package` builds, installed the way a user installs it, each serving lint-clean /metrics.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, startAgent, type RunningAgent } from '../helpers/agent.js';
+import { ROOT, startAgent, waitFor, type RunningAgent } from '../helpers/agent.js';
 import { requireTool } from '../helpers/tools.js';
+import { freePort, prepareWine, startWine, stopAllWine, WINE_TMP, type WineProcess } from '../helpers/wine.js';
 
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
 const V = pkg.version;
@@ -255,6 +256,59 @@ describe('the Windows zip', () => {
     pe(join(dir, top, 'contention-agent.exe'));
     const xml = readFileSync(join(dir, top, 'contention-agent.xml'), 'utf8');
     for (const m of xml.matchAll(/%BASE%\\([^"<\s]+)/g)) expect(listing, m[1]).toContain(top + m[1]!.replace(/\\/g, '/'));
+  });
+});
+
+describe('the Windows zip under Wine, unpacked and run with its own node.exe', () => {
+  let app: string;
+  let agent: WineProcess;
+  let port: number;
+  beforeAll(async () => {
+    await prepareWine();
+    const dir = join(WINE_TMP, `zip-${process.pid}`);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    sh('unzip', ['-q', join(out, ARTIFACTS[3]!), '-d', dir]);
+    app = join(dir, `contention-agent-${V}.windows-amd64`);
+    // What the service runs (contention-agent.xml): node.exe beside the agent, the shipped config;
+    // only the listen address is moved to a free loopback port. No file of the checkout is used.
+    port = await freePort();
+    agent = startWine(join(app, 'node.exe'), [join(app, 'dist/agent/cli.js'), 'run', `--config.file=${join(app, 'config.yaml')}`, `--web.listen-address=127.0.0.1:${port}`], {
+      logFile: join(dir, 'agent.log'),
+      cwd: app,
+      timeoutSeconds: 180,
+    });
+    await waitFor(async () => {
+      if (agent.proc.exitCode !== null) throw new Error(`the zip's agent exited (${agent.proc.exitCode}):\n${agent.log().slice(-4000)}`);
+      try {
+        return (await fetch(`http://127.0.0.1:${port}/-/ready`)).status === 200;
+      } catch {
+        return false;
+      }
+    }, 90_000, "the zip's agent under Wine to serve");
+  }, 180_000);
+  afterAll(async () => {
+    agent?.kill('SIGINT');
+    await stopAllWine();
+    if (app) rmSync(join(app, '..'), { recursive: true, force: true });
+  }, 60_000);
+
+  it('serves lint-clean /metrics on win32, the native process list read through its own koffi prebuild', async () => {
+    const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const lint = spawnSync(requireTool('promtool'), ['check', 'metrics'], { input: body, encoding: 'utf8' });
+    expect(lint.stdout + lint.stderr).toBe('');
+    expect(body).toMatch(/^contention_host_info\{os="win32",.*agent_version="[^"]+"\} 1$/m);
+    expect(body).toMatch(/^contention_collector_success\{collector="processes"\} 1$/m);
+    expect(body).toMatch(/^contention_process_group_processes\{group="node"\} [1-9]/m);
+    expect(body).toMatch(/^contention_memory_commit_limit_bytes [1-9]/m);
+    // The shipped config's interval, not the embedded default.
+    expect(body).toMatch(/^contention_sample_interval_seconds 15$/m);
+  });
+
+  it('serves the status page at /', async () => {
+    const page = await fetch(`http://127.0.0.1:${port}/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toMatch(/<html/i);
   });
 });
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the real tools the test suite drives: Prometheus and its promtool, Alertmanager and amtool,
-# Chromium for the browser tests, VictoriaMetrics (a remote-write receiver), and what the package tests
-# build and install artifacts with (zip, unzip, dpkg, unshare, ansible-playbook). Does nothing when they
-# are all present.
+# Chromium for the browser tests, VictoriaMetrics (a remote-write receiver), Wine for the Windows tier
+# (whose Windows Node and koffi prebuild come from the npm registry: windows-node.sh), and what the
+# package tests build and install artifacts with (zip, unzip, dpkg, unshare, ansible-playbook). Does
+# nothing when all are present.
 set -euo pipefail
 
 declare -A need=(
@@ -13,6 +14,7 @@ declare -A need=(
   [chromium]=chromium
   [openssl]=openssl
   [systemd-analyze]=systemd
+  [wine]=wine
   [zip]=zip
   [unzip]=unzip
   [dpkg-deb]=dpkg
@@ -26,7 +28,9 @@ missing=()
 for tool in "${!need[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("${need[$tool]}")
 done
-[ "${#missing[@]}" -eq 0 ] && exit 0
+if [ "${#missing[@]}" -eq 0 ]; then
+  exec bash "$(dirname "$0")/windows-node.sh"
+fi
 
 packages=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
 if [ "$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
@@ -42,3 +46,4 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
   trap '$sudo rm -f /usr/sbin/policy-rc.d' EXIT
 fi
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $packages >/dev/null
+bash "$(dirname "$0")/windows-node.sh"
