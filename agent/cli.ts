@@ -24,7 +24,8 @@ async function main(argv: readonly string[]): Promise<number> {
   const resolved = resolveConfig(args.configFile, args.overrides);
   if (!resolved.ok) {
     for (const error of resolved.errors) process.stderr.write(`${error}\n`);
-    return 1;
+    // snapshot runs as a monitoring check: a check that cannot run is UNKNOWN (3), not a warning.
+    return args.command === 'snapshot' ? 3 : 1;
   }
   const { config } = resolved;
   const log = createLogger(config.log.level, config.log.format);

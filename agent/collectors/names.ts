@@ -8,6 +8,11 @@ export const COLLECTOR_NAMES = [
   'pressure',
   'host_info',
   'processes',
+  'cgroups',
+  'filesystems',
+  'oom_kills',
+  'conntrack',
+  'ephemeral_ports',
 ] as const;
 
 export type CollectorName = (typeof COLLECTOR_NAMES)[number];
