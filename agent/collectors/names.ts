@@ -16,3 +16,6 @@ export const COLLECTOR_NAMES = [
 ] as const;
 
 export type CollectorName = (typeof COLLECTOR_NAMES)[number];
+
+/** Collectors with no Windows counterpart yet: absent there, not failing. */
+export const LINUX_ONLY_COLLECTORS: readonly CollectorName[] = ['pressure', 'cgroups', 'filesystems', 'oom_kills', 'conntrack', 'ephemeral_ports'];

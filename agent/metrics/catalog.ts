@@ -11,12 +11,13 @@ export interface FamilyDef {
 import { deliveryCatalog } from './catalog-delivery.js';
 import { detectCatalog } from './catalog-detect.js';
 import { policyCatalog } from './catalog-policy.js';
-import { processCatalog } from './catalog-processes.js';
+import { processCatalog, processIoCatalog } from './catalog-processes.js';
 import { windowsCatalog } from './catalog-windows.js';
 import { rulesCatalog } from './catalog-rules.js';
 
 export const catalog = {
   ...processCatalog,
+  ...processIoCatalog,
   ...detectCatalog,
   ...deliveryCatalog,
   ...windowsCatalog,

@@ -37,7 +37,10 @@ function scriptName(path: string): string {
 function firstOperand(args: readonly string[], withValue: ReadonlySet<string>): { operand?: string; at: number } {
   for (let i = 1; i < args.length; i++) {
     const a = args[i]!;
-    if (a === '--') return { operand: args[i + 1], at: i + 1 };
+    if (a === '--') {
+      const next = args[i + 1];
+      return next === undefined || next.startsWith('-') ? { at: i + 1 } : { operand: next, at: i + 1 };
+    }
     if (a.startsWith('-')) {
       if (withValue.has(a)) i++;
       continue;
@@ -77,8 +80,19 @@ function optionValue(args: readonly string[], names: readonly string[]): string 
   return undefined;
 }
 
+/** Options after which the program is code on the command line, not a file: no script to name, and the rest is not shown. */
+const EVAL_OPTS: Partial<Record<Family, ReadonlySet<string>>> = {
+  node: new Set(['-e', '--eval', '-p', '--print']),
+  python: new Set(['-c']),
+  ruby: new Set(['-e']),
+  perl: new Set(['-e', '-E']),
+  php: new Set(['-r']),
+};
+
 function nameFor(family: Family, input: NamingInput): string | undefined {
   const args = input.argv;
+  const evals = EVAL_OPTS[family];
+  if (evals && args.some((a, i) => i > 0 && evals.has(a))) return undefined;
   switch (family) {
     case 'node': {
       const { operand } = firstOperand(args, NODE_VALUE_OPTS);

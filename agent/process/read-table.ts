@@ -116,15 +116,14 @@ export function createTableReader(procfs: string, bootTimeSeconds: () => number)
    * /proc/PID/io only when the process used CPU since it was last read: issuing I/O takes a system
    * call, so a process that was not scheduled moved nothing, and most of a big host is idle. A process
    * doing I/O in less than a clock tick is caught up at its next tick (the counters are cumulative).
-   * Unreadable (another user's process without privileges): absent, not zero.
+   * Unreadable (another user's process without privileges, or no task I/O accounting): absent, not zero.
    */
   const ioOf = (before: Known | undefined, base: string, ticks: number): Known['io'] => {
     if (before !== undefined && before.ioTicks === ticks) return before.io;
     try {
       return parsePidIo(readProcFile(`${base}io`));
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ESRCH') throw err;
+    } catch {
+      // Unreadable, or a kernel built without task I/O accounting (no such file): the row stays, without I/O.
       return undefined;
     }
   };

@@ -14,6 +14,14 @@ describe('display names', () => {
     expect(displayName({ comm: 'npm start --web', exe: '/usr/bin/node', argv: ['npm start --web'] })).toBe('npm');
     expect(linux('/usr/bin/node', ['node', '-e', 'while(1){}'])).toBe('node');
   });
+  it('never shows code or arguments of a program given on the command line', () => {
+    expect(linux('/usr/bin/node', ['node', '-e', 'code()', '--', '--password=s3cret'])).toBe('node');
+    expect(linux('/usr/bin/node', ['node', '--', '--password=s3cret'])).toBe('node');
+    expect(linux('/usr/bin/python3', ['python3', '-c', 'import os; os.system("curl -H token:s3cret")'])).toBe('python3');
+    expect(linux('/usr/bin/perl', ['perl', '-e', 'print 1', 's3cret'])).toBe('perl');
+    expect(linux('/usr/bin/ruby', ['ruby', '-e', 'puts 1', 's3cret'])).toBe('ruby');
+    expect(linux('/usr/bin/php', ['php', '-r', 'echo 1;', 's3cret'])).toBe('php');
+  });
   it('names Python scripts and modules, Java jars and main classes, .NET assemblies', () => {
     expect(linux('/usr/bin/python3.11', ['python3', '-u', '/opt/etl/run_batch.py', '--password', 'x'])).toBe('python run_batch.py');
     expect(linux('/usr/bin/python3', ['python3', '-m', 'celery', '-A', 'proj', 'worker'])).toBe('python -m celery');
