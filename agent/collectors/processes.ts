@@ -45,7 +45,7 @@ export function processesCollectorOver(openSource: (ctx: CollectorContext) => Pr
         async update(sink) {
           const timestamp = Date.now();
           const { rows: named, errors, unreadable } = await source.read();
-          const { rows, groups } = groupProcesses(rate(named, timestamp), criteria, maxUnmatched);
+          const { rows, groups } = groupProcesses(named, criteria, maxUnmatched, rate(named, timestamp));
           for (const g of groups) {
             const labels = { group: g.group };
             sink.set('contention_process_group_private_bytes', labels, g.privateBytes);

@@ -1,10 +1,11 @@
 import { matchingCriteria, type CompiledCriteria } from './criteria.js';
 import { groupNameOf } from './display-name.js';
-import type { Rated } from './rates.js';
 import type { RawProcess } from './read-table.js';
-import type { ProcessRow } from './table.js';
+import type { ProcessRates, ProcessRow } from './table.js';
 
 export const OTHER_GROUP = 'other';
+
+const NO_RATES: ProcessRates = { cpu: 0, privateGrowth: 0 };
 
 export interface GroupTotals {
   readonly group: string;
@@ -26,11 +27,16 @@ export type Named = RawProcess & { user: string; group: string };
  * come and go.
  */
 export function groupProcesses(
-  processes: readonly Rated[],
+  processes: readonly Named[],
   criteria: readonly CompiledCriteria[],
   maxUnmatched: number,
+  /** Each process's rates, in the same order; zero when not given. */
+  rates?: readonly ProcessRates[],
 ): { rows: ProcessRow[]; groups: GroupTotals[] } {
-  const matched = processes.map((p) => ({ p, criteria: matchingCriteria(criteria, p), name: groupNameOf(p.displayName) }));
+  const matched = processes.map((p) => {
+    const c = matchingCriteria(criteria, p);
+    return { p, criteria: c, name: c.length === 0 ? groupNameOf(p.displayName) : '' };
+  });
   const unmatchedBytes = new Map<string, number>();
   for (const { p, criteria: c, name } of matched) {
     if (c.length === 0) unmatchedBytes.set(name, (unmatchedBytes.get(name) ?? 0) + p.privateBytes);
@@ -42,8 +48,9 @@ export function groupProcesses(
       .map(([name]) => name),
   );
   const criteriaNames = new Set(criteria.map((c) => c.name));
-  const rows: ProcessRow[] = matched.map(({ p, criteria: c, name }) => ({
+  const rows: ProcessRow[] = matched.map(({ p, criteria: c, name }, i) => ({
     // Before the spread, as keys added after one take V8 off its fast clone path.
+    rates: rates?.[i] ?? NO_RATES,
     criteria: c,
     processGroup: c[0] ?? (kept.has(name) && !criteriaNames.has(name) ? name : OTHER_GROUP),
     ...p,

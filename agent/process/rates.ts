@@ -1,7 +1,6 @@
 import type { Named } from './groups.js';
 import { processKey, type ProcessRates } from './table.js';
 
-export type Rated = Named & { readonly rates: ProcessRates };
 
 interface Last {
   t: number;
@@ -22,9 +21,10 @@ const perSecond = (now: number | undefined, then: number | undefined, seconds: n
  */
 export function createProcessRates() {
   let last = new Map<string, Last>();
-  return (rows: readonly Named[], timestamp: number): Rated[] => {
+  /** The rates of each row, in the rows' order (not copied into them: the grouping step makes the one copy). */
+  return (rows: readonly Named[], timestamp: number): ProcessRates[] => {
     const next = new Map<string, Last>();
-    const out = rows.map((p): Rated => {
+    const out = rows.map((p): ProcessRates => {
       const key = processKey(p);
       const before = last.get(key);
       const now: Last = { t: timestamp, cpu: p.cpuSeconds, priv: p.privateBytes, ioRead: p.ioReadBytes, ioWrite: p.ioWriteBytes, majorFaults: p.majorFaults };
@@ -32,15 +32,13 @@ export function createProcessRates() {
       const since = before ?? { t: p.startTime, cpu: 0, priv: p.privateBytes, ioRead: 0, ioWrite: 0, majorFaults: 0 };
       // A process started within the clock's granularity: judge it over one second at least.
       const seconds = Math.max((timestamp - since.t) / 1000, before ? 1e-3 : 1);
-      const rates: ProcessRates = {
+      return {
         cpu: Math.max(0, p.cpuSeconds - since.cpu) / seconds,
         privateGrowth: before ? (p.privateBytes - before.priv) / seconds : 0,
         ioRead: perSecond(p.ioReadBytes, since.ioRead, seconds),
         ioWrite: perSecond(p.ioWriteBytes, since.ioWrite, seconds),
         majorFaults: perSecond(p.majorFaults, since.majorFaults, seconds),
       };
-      // The new key before the spread keeps V8 on its fast clone path (see groups.ts).
-      return { rates, ...p };
     });
     last = next;
     return out;
