@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, parseExposition, startAgent, waitFor, writeConfig } from '../helpers/agent.js';
+import { makeMemoryCgroup, type MemoryCgroup } from '../helpers/cgroups.js';
 import { killAllChildren, SCRIPTS, startChild, type Child } from '../helpers/children.js';
 
 /**
@@ -13,26 +14,6 @@ import { killAllChildren, SCRIPTS, startChild, type Child } from '../helpers/chi
  */
 
 const MEMORY_LIMIT = 64 * 1024 * 1024;
-
-/** A memory cgroup this machine lets root make: v2 when the unified root holds the memory controller, else v1's. */
-function makeMemoryCgroup(name: string): { dir: string; usageFile: string; path: string } {
-  const v2root = '/sys/fs/cgroup';
-  const controllers = existsSync(`${v2root}/cgroup.controllers`) ? readFileSync(`${v2root}/cgroup.controllers`, 'utf8') : '';
-  if (controllers.split(/\s+/).includes('memory')) {
-    const dir = join(v2root, name);
-    mkdirSync(dir);
-    writeFileSync(join(dir, 'memory.max'), String(MEMORY_LIMIT));
-    return { dir, usageFile: 'memory.current', path: `/${name}` };
-  }
-  const v1root = '/sys/fs/cgroup/memory';
-  if (!existsSync(`${v1root}/memory.usage_in_bytes`)) {
-    throw new Error('no memory cgroup controller to make a cgroup in (mount cgroup2 with the memory controller, or cgroup v1 memory)');
-  }
-  const dir = join(v1root, name);
-  mkdirSync(dir);
-  writeFileSync(join(dir, 'memory.limit_in_bytes'), String(MEMORY_LIMIT));
-  return { dir, usageFile: 'memory.usage_in_bytes', path: `/${name}` };
-}
 
 describe('snapshot on a sick box', () => {
   if (process.getuid?.() !== 0) {
@@ -44,7 +25,7 @@ describe('snapshot on a sick box', () => {
   let hogs: Child[] = [];
   let fdHolder: Child;
   let leaker: Child;
-  let cgroup: { dir: string; path: string };
+  let cgroup: MemoryCgroup;
   let mount: string;
   let report: {
     status: string;
@@ -56,9 +37,8 @@ describe('snapshot on a sick box', () => {
     hogs = [await startChild(SCRIPTS.hog()), await startChild(SCRIPTS.hog())];
     fdHolder = await startChild(SCRIPTS.fdsToLimit(), undefined, { nofile: 1000 });
     const name = `ca-test-${process.pid}`;
-    const made = makeMemoryCgroup(name);
-    cgroup = made;
-    leaker = await startChild(SCRIPTS.fillCgroup(made.dir, made.usageFile, MEMORY_LIMIT, 0.95));
+    cgroup = makeMemoryCgroup(name, MEMORY_LIMIT);
+    leaker = await startChild(SCRIPTS.fillCgroup(cgroup.dir, cgroup.usageFile, MEMORY_LIMIT, 0.95));
     mount = mkdtempSync(join(tmpdir(), 'ca-full-'));
     const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mount], { encoding: 'utf8' });
     if (mounted.status !== 0) throw new Error(`mount -t tmpfs failed: ${mounted.stderr}`);
@@ -71,17 +51,8 @@ describe('snapshot on a sick box', () => {
   afterAll(() => {
     killAllChildren();
     if (mount) spawnSync('umount', [mount]);
-    if (cgroup) {
-      // The killed leaker leaves the cgroup a moment later; rmdir fails while it is still a member.
-      for (let i = 0; i < 50; i++) {
-        try {
-          rmdirSync(cgroup.dir);
-          break;
-        } catch {
-          spawnSync('sleep', ['0.1']);
-        }
-      }
-    }
+    // The killed leaker leaves the cgroup a moment later; remove() waits for it.
+    cgroup?.remove();
   });
 
   const finding = (match: (subject: string) => boolean) => report.conditions.find((c) => match(c.subject));
