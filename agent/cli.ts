@@ -3,7 +3,7 @@ import { parseArgs, USAGE, UsageError } from './cli/args.js';
 import { analyze } from './commands/analyze.js';
 import { checkConfig } from './commands/check-config.js';
 import { run } from './commands/run.js';
-import { snapshot } from './commands/snapshot.js';
+import { snapshot, snapshotFrom } from './commands/snapshot.js';
 import { resolveConfig } from './config/load.js';
 import { createLogger } from './log.js';
 import { AGENT_VERSION } from './version.js';
@@ -20,6 +20,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   if (args.command === 'check-config') return checkConfig(args.positionals[0] ?? args.configFile);
   if (args.command === 'analyze') return analyze(args.positionals[0], { json: args.json, cpus: args.cpus });
+  if (args.command === 'snapshot' && args.from !== undefined) return snapshotFrom(args.from, args.json);
 
   const resolved = resolveConfig(args.configFile, args.overrides);
   if (!resolved.ok) {
@@ -40,6 +41,7 @@ main(process.argv.slice(2)).then(
   },
   (err: Error) => {
     process.stderr.write(err instanceof UsageError ? `contention-agent: ${err.message}\n` : `contention-agent: ${err.stack ?? err.message}\n`);
-    process.exitCode = 2;
+    // snapshot is run by monitoring systems: a check that cannot run is UNKNOWN (3).
+    process.exitCode = process.argv.slice(2).includes('snapshot') ? 3 : 2;
   },
 );

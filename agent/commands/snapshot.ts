@@ -5,6 +5,7 @@ import type { Config } from '../config/schema.js';
 import { assessSaturation, type Condition } from '../detect/saturation.js';
 import type { Sample } from '../metrics/sample.js';
 import { createRuntime } from '../runtime.js';
+import { fetchAgentState, remoteReport, remoteSeverities } from './snapshot-from.js';
 import { figureTable, renderReport, type SnapshotReport } from './snapshot-report.js';
 
 /** How long snapshot watches between its two samples: long enough for rates and queue peaks. */
@@ -18,6 +19,20 @@ export function exitStatus(conditions: readonly Pick<Condition, 'severity'>[], f
   if (conditions.some((c) => c.severity === 'critical')) return EXIT.critical;
   if (conditions.length > 0) return EXIT.warning;
   return failedCollectors > 0 ? EXIT.unknown : EXIT.ok;
+}
+
+/** Prints a running agent's verdicts, leak suspects and alerts (`snapshot --from URL`). */
+export async function snapshotFrom(url: string, json: boolean): Promise<number> {
+  try {
+    const state = await fetchAgentState(url);
+    const report = remoteReport(state, url, Date.now());
+    const status = exitStatus(remoteSeverities(state, report), report.failed.length);
+    process.stdout.write(json ? `${JSON.stringify({ status: ['OK', 'WARNING', 'CRITICAL', 'UNKNOWN'][status], ...state }, null, 2)}\n` : renderReport(report));
+    return status;
+  } catch (err) {
+    process.stderr.write(`contention-agent snapshot: ${(err as Error).message}\n`);
+    return EXIT.unknown;
+  }
 }
 
 /** Samples twice, a moment apart, and prints what is exhausted or saturated now, worst first, and who causes it. */

@@ -50,3 +50,51 @@ describe('contention-agent snapshot', () => {
     }
   }, 120_000);
 });
+
+/** Runs the CLI without blocking this process: the agent under test writes its logs to pipes this process drains. */
+function runCli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+    child.once('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
+describe('contention-agent snapshot --from URL', () => {
+  it('prints a running agent\'s verdicts with its header and exits by them', async () => {
+    const { startAgent, writeConfig } = await import('../helpers/agent.js');
+    const agent = await startAgent([`--config.file=${writeConfig('sampling: { interval: 1s }\n')}`]);
+    try {
+      const result = await runCli(['snapshot', `--from=${agent.url}`]);
+      const lines = result.stdout.split('\n');
+      expect(lines[0]).toMatch(/^\S+, linux \S+/);
+      expect(lines[1]).toMatch(new RegExp(`\\(the agent at ${agent.url.replace(/[.]/g, '\\.')}, its sample \\d+s old\\)$`));
+      expect(result.stdout).toMatch(/^(Nothing is saturated or near a limit right now\.|Saturated or near a limit now, worst first:)$/m);
+      expect(result.stdout).toMatch(/^Top processes:$/m);
+      const worst = /^ {2}(CRITICAL|WARNING) /m.exec(result.stdout)?.[1];
+      expect(result.status).toBe(worst === 'CRITICAL' ? 2 : worst === 'WARNING' ? 1 : 0);
+      const json = await runCli(['snapshot', '--json', `--from=${agent.url}`]);
+      expect(JSON.parse(json.stdout)).toMatchObject({ host: { os: 'linux' } });
+    } finally {
+      await agent.stop();
+    }
+  }, 240_000);
+
+  it('exits 3 (unknown) when the agent does not answer, or answers something else', async () => {
+    const { freePort } = await import('../helpers/servers.js');
+    const port = await freePort();
+    const down = await runCli(['snapshot', `--from=http://127.0.0.1:${port}`]);
+    expect(down.status).toBe(3);
+    expect(down.stderr).toMatch(/contention-agent snapshot: /);
+    const bad = await runCli(['snapshot', '--from=ftp://127.0.0.1/']);
+    expect(bad.status).toBe(3);
+    expect(bad.stderr).toMatch(/expected an http or https URL/);
+  }, 240_000);
+});
