@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseCgroupLimit, parseFlatKeyed } from '../procfs/cgroup.js';
-import type { CollectorSpec } from './collector.js';
+import { unsupported, type CollectorSpec } from './collector.js';
 
 /** How deep below the root cgroups are looked for: a Kubernetes container sits at depth 4. */
 export const CGROUP_MAX_DEPTH = 4;
@@ -161,7 +161,7 @@ export const cgroupsCollector: CollectorSpec = {
     return {
       update(sink) {
         layout ??= cgroupLayout(root);
-        if (!layout) throw new Error(`no cgroup memory or pids controller under ${root}`);
+        if (!layout) throw unsupported(`no cgroup memory or pids controller under ${root}`);
         for (const c of readCgroups(layout)) {
           const labels = { cgroup: c.path };
           if (c.memoryBytes !== undefined) sink.set('contention_cgroup_memory_bytes', labels, c.memoryBytes);

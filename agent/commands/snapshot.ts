@@ -4,7 +4,8 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { assessSaturation, type Condition } from '../detect/saturation.js';
 import type { Sample } from '../metrics/sample.js';
-import { createRuntime } from '../runtime.js';
+import { createOneShotSampler } from '../agent.js';
+import { currentPlatform } from '../platform/platform.js';
 import { fetchAgentState, remoteReport, remoteSeverities } from './snapshot-from.js';
 import { figureTable, renderReport, type SnapshotReport } from './snapshot-report.js';
 
@@ -37,7 +38,7 @@ export async function snapshotFrom(url: string, json: boolean): Promise<number> 
 
 /** Samples twice, a moment apart, and prints what is exhausted or saturated now, worst first, and who causes it. */
 export async function snapshot(config: Config, log: Logger, json: boolean): Promise<number> {
-  const runtime = createRuntime(config, log);
+  const runtime = createOneShotSampler(config, currentPlatform(), log);
   try {
     const first = await runtime.sampler.sampleOnce();
     await sleep(WATCH_SECONDS * 1000);
@@ -62,7 +63,7 @@ function localReport(sample: Sample, previous: Sample): SnapshotReport {
     timestamp: sample.timestamp,
     conditions: assessSaturation(sample, previous),
     figures: figureTable(sample, previous),
-    failed: sample.collectors.filter((c) => !c.success).map((c) => ({ name: c.name, error: c.error })),
+    failed: sample.collectors.filter((c) => c.status === 'failed').map((c) => ({ name: c.name, error: c.error })),
     notes: [],
   };
 }

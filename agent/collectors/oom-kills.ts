@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { readProcFile } from '../procfs/read.js';
 import { vmstatCounter } from '../procfs/vmstat.js';
-import type { CollectorSpec } from './collector.js';
+import { unsupported, type CollectorSpec } from './collector.js';
 
 /**
  * Processes the kernel's OOM killer killed since boot (/proc/vmstat oom_kill, Linux 4.13+), host-wide
@@ -14,7 +14,7 @@ export const oomKillsCollector: CollectorSpec = {
   create: ({ procfs }) => ({
     update(sink) {
       const kills = vmstatCounter(readProcFile(join(procfs, 'vmstat')), 'oom_kill');
-      if (kills === undefined) throw new Error('this kernel reports no oom_kill in /proc/vmstat (before 4.13)');
+      if (kills === undefined) throw unsupported('this kernel reports no oom_kill in /proc/vmstat (before 4.13)');
       sink.set('contention_oom_kills_total', {}, kills);
     },
   }),
