@@ -112,6 +112,6 @@ describe('the dashboards against a real Prometheus scraping a real agent with a 
     expect((await promQuery(prometheus.url, expr('Top processes by private bytes'))).map((r) => r.metric.pid)).toContain(String(leaker.pid));
     expect((await promQuery(prometheus.url, expr('Top processes by handles'))).map((r) => r.metric.pid)).toContain(String(handles.pid));
     const suspects = await promQuery(prometheus.url, expr('Leak suspects'));
-    expect(suspects.map((r) => `${r.metric.subject_kind} ${r.metric.subject}`)).toEqual(expect.arrayContaining(['process_group leaky', `process node[${leaker.pid}]`]));
+    expect(suspects.map((r) => `${r.metric.subject_kind} ${r.metric.subject}`)).toEqual(expect.arrayContaining(['process_group leaky', `process node ${leaker.token}.js[${leaker.pid}]`]));
   });
 });
