@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { collectLocalPorts, parsePortRange } from '../procfs/net-tcp.js';
 import { readProcFile } from '../procfs/read.js';
-import type { CollectorSpec } from './collector.js';
+import { isAbsent, unsupported, type CollectorSpec } from './collector.js';
 
 /** While less than this share of the range is in use, the socket tables are read every RELAXED_EVERY samples only. */
 const RELAXED_BELOW = 0.5;
@@ -28,7 +28,14 @@ export const ephemeralPortsCollector: CollectorSpec = {
     let age = 0;
     return {
     update(sink) {
-      const { low, high } = parsePortRange(readProcFile(join(procfs, 'sys/net/ipv4/ip_local_port_range')));
+      let range: string;
+      try {
+        range = readProcFile(join(procfs, 'sys/net/ipv4/ip_local_port_range'));
+      } catch (err) {
+        if (isAbsent(err)) throw unsupported('no ip_local_port_range: this host has no IPv4 stack in /proc');
+        throw err;
+      }
+      const { low, high } = parsePortRange(range);
       age++;
       const relaxed = last !== undefined && last.low === low && last.high === high && last.used / last.size < RELAXED_BELOW && age < RELAXED_EVERY;
       if (relaxed) {
@@ -47,7 +54,7 @@ export const ephemeralPortsCollector: CollectorSpec = {
           if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err; // no IPv6: one table
         }
       }
-      if (tables === 0) throw new Error('no /proc/net/tcp or tcp6');
+      if (tables === 0) throw unsupported('no /proc/net/tcp or tcp6');
       const size = high - low + 1;
       last = { size, used: ports.size, low, high };
       sink.set('contention_kernel_table_size_entries', { table: 'ephemeral_ports' }, size);

@@ -2,7 +2,7 @@ import { statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseMountinfo, realMounts, type Mount } from '../procfs/mountinfo.js';
 import { readProcFile } from '../procfs/read.js';
-import type { CollectorSpec } from './collector.js';
+import { isAbsent, unsupported, type CollectorSpec } from './collector.js';
 
 /** At most this many filesystems are exported (a host with thousands of bind mounts stays bounded). */
 export const FILESYSTEMS_MAX = 100;
@@ -19,7 +19,14 @@ export const filesystemsCollector: CollectorSpec = {
   defaultEnabled: true,
   create: ({ procfs }) => ({
     update(sink) {
-      const { mounts } = parseMountinfo(readProcFile(join(procfs, 'self', 'mountinfo')));
+      let text: string;
+      try {
+        text = readProcFile(join(procfs, 'self', 'mountinfo'));
+      } catch (err) {
+        if (isAbsent(err)) throw unsupported(`${join(procfs, 'self', 'mountinfo')} is absent: no mount table to read`);
+        throw err;
+      }
+      const { mounts } = parseMountinfo(text);
       for (const m of realMounts(mounts).filter((x) => !NETWORK.has(x.fstype)).slice(0, FILESYSTEMS_MAX)) {
         const figures = statMount(m);
         if (!figures) continue;

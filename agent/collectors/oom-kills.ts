@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { readProcFile } from '../procfs/read.js';
 import { vmstatCounter } from '../procfs/vmstat.js';
-import { unsupported, type CollectorSpec } from './collector.js';
+import { isAbsent, unsupported, type CollectorSpec } from './collector.js';
 
 /**
  * Processes the kernel's OOM killer killed since boot (/proc/vmstat oom_kill, Linux 4.13+), host-wide
@@ -13,7 +13,14 @@ export const oomKillsCollector: CollectorSpec = {
   defaultEnabled: true,
   create: ({ procfs }) => ({
     update(sink) {
-      const kills = vmstatCounter(readProcFile(join(procfs, 'vmstat')), 'oom_kill');
+      let text: string;
+      try {
+        text = readProcFile(join(procfs, 'vmstat'));
+      } catch (err) {
+        if (isAbsent(err)) throw unsupported(`${join(procfs, 'vmstat')} is absent`);
+        throw err;
+      }
+      const kills = vmstatCounter(text, 'oom_kill');
       if (kills === undefined) throw unsupported('this kernel reports no oom_kill in /proc/vmstat (before 4.13)');
       sink.set('contention_oom_kills_total', {}, kills);
     },

@@ -83,7 +83,9 @@ export function figureTable(sample: Sample, previous?: Sample): SnapshotReport['
     'Kernel pools',
     seriesOf(sample, 'contention_kernel_pool_bytes').map(({ labels, value }) => {
       const max = valueOf(sample, 'contention_kernel_pool_limit_bytes', { pool: labels.pool! });
-      return [labels.pool!, max ? `${bytes(value)} of ${bytes(max)}` : bytes(value)] as const;
+      // A limit larger than memory (Linux's vmalloc window, 32 TiB) cannot be reached: not worth a figure.
+      const reachable = max !== undefined && physical !== undefined && max <= physical;
+      return [labels.pool!, reachable ? `${bytes(value)} of ${bytes(max)}` : bytes(value)] as const;
     }),
   );
 
