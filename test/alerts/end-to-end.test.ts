@@ -62,11 +62,11 @@ alerting:
       );
       return found !== undefined;
     }, 45_000, 'the detector\'s LeakSuspected alert for the child');
-    expect(found!.labels).toMatchObject({ severity: 'warning', subject_kind: 'process', resource: 'private_bytes', process: 'node', pid: String(leaker.pid), group: 'leaky' });
+    expect(found!.labels).toMatchObject({ severity: 'warning', subject_kind: 'process', resource: 'private_bytes', process: `node ${leaker.token}.js`, pid: String(leaker.pid), group: 'leaky' });
     expect(found!.annotations.summary).toMatch(/leaks private_bytes: \+\d/);
     expect(found!.status.state).toBe('active');
     // the log always hears it too, and the agent exports what it judged and what it delivered
-    expect(agent.logs()).toMatch(new RegExp(`msg="alert firing" alertname=LeakSuspected .*summary="process node\\[${leaker.pid}\\] leaks private_bytes`));
+    expect(agent.logs()).toMatch(new RegExp(`msg="alert firing" alertname=LeakSuspected .*summary="process node ${leaker.token}\\.js\\[${leaker.pid}\\] leaks private_bytes`));
     let metrics = parseExposition('');
     const value = (name: string, labels: Record<string, string>) =>
       metrics.find((m) => m.name === name && Object.entries(labels).every(([k, v]) => m.labels[k] === v))?.value;
@@ -108,7 +108,7 @@ alerting:
     expect(after?.startsAt).toBe(before!.startsAt);
     expect(after?.status.state).toBe('active');
     // (with windows this short, other processes warming up come and go as suspects: only the child counts)
-    expect(agent.logs()).not.toMatch(new RegExp(`msg="alert resolved" alertname=LeakSuspected .*summary="process node\\[${leaker.pid}\\]`));
+    expect(agent.logs()).not.toMatch(new RegExp(`msg="alert resolved" alertname=LeakSuspected .*summary="process node ${leaker.token}\\.js\\[${leaker.pid}\\]`));
   });
 
   it('resolves the detector\'s alert when the leak stops', async () => {
@@ -117,6 +117,6 @@ alerting:
       const mine = (await alerts()).filter((a) => a.labels.source === 'detector' && a.labels.subject === `node ${leaker.token}.js[${leaker.pid}]`);
       return mine.length === 0;
     }, 45_000, 'the detector alert to resolve');
-    expect(agent.logs()).toMatch(new RegExp(`msg="alert resolved" alertname=LeakSuspected .*summary="process node\\[${leaker.pid}\\]`));
+    expect(agent.logs()).toMatch(new RegExp(`msg="alert resolved" alertname=LeakSuspected .*summary="process node ${leaker.token}\\.js\\[${leaker.pid}\\]`));
   });
 });
