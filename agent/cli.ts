@@ -3,7 +3,7 @@ import { parseArgs, USAGE, UsageError } from './cli/args.js';
 import { analyze } from './commands/analyze.js';
 import { checkConfig } from './commands/check-config.js';
 import { run, StartupError } from './commands/run.js';
-import { snapshot } from './commands/snapshot.js';
+import { snapshot, snapshotFrom } from './commands/snapshot.js';
 import { resolveConfig } from './config/load.js';
 import { createLogger } from './log.js';
 import { versionText } from './version.js';
@@ -24,11 +24,13 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   if (args.command === 'check-config') return checkConfig(args.positionals[0] ?? args.configFile);
   if (args.command === 'analyze') return analyze(args.positionals[0], { json: args.json, cpus: args.cpus });
+  if (args.command === 'snapshot' && args.from !== undefined) return snapshotFrom(args.from, args.json);
 
   const resolved = resolveConfig(args.configFile, args.overrides);
   if (!resolved.ok) {
     for (const error of resolved.errors) process.stderr.write(`${error}\n`);
-    return 1;
+    // snapshot runs as a monitoring check: a check that cannot run is UNKNOWN (3), not a warning.
+    return args.command === 'snapshot' ? 3 : 1;
   }
   const { config } = resolved;
   const log = createLogger(config.log.level, config.log.format);
@@ -53,6 +55,8 @@ main(process.argv.slice(2)).then(
   (err: Error) => {
     // Usage and start-up errors are one line that says what to fix; anything else is a bug, so its stack follows.
     const expected = err instanceof UsageError || err instanceof StartupError;
-    exitWith(2, expected ? `contention-agent: ${err.message}\n` : `contention-agent: ${err.message}\n${err.stack ?? ''}\n`);
+    // snapshot is run by monitoring systems: a check that cannot run is UNKNOWN (3).
+    const code = process.argv.slice(2).includes('snapshot') ? 3 : 2;
+    exitWith(code, expected ? `contention-agent: ${err.message}\n` : `contention-agent: ${err.message}\n${err.stack ?? ''}\n`);
   },
 );

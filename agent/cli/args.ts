@@ -15,6 +15,8 @@ export interface ParsedArgs {
   readonly json: boolean;
   /** CPUs of the host an analyzed log came from, when the log does not say. */
   readonly cpus?: number;
+  /** snapshot --from: a running agent's URL to ask instead of sampling here. */
+  readonly from?: string;
   readonly help: boolean;
   readonly version: boolean;
 }
@@ -41,6 +43,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   let configFile: string | undefined;
   let json = false;
   let cpus: number | undefined;
+  let from: string | undefined;
   let help = false;
   let version = false;
   for (let i = 0; i < argv.length; i++) {
@@ -80,6 +83,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     } else if (name === 'cpus') {
       cpus = Number(takeValue());
       if (!Number.isInteger(cpus) || cpus < 1) throw new UsageError('--cpus needs a whole number of CPUs');
+    } else if (name === 'from') {
+      from = takeValue();
     } else if (name === 'help') {
       help = true;
     } else if (name === 'version') {
@@ -90,7 +95,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   }
   const first = positionals[0];
   const command = first !== undefined && (COMMANDS as readonly string[]).includes(first) ? positionals.shift()! : 'run';
-  return { command, positionals, configFile, overrides, json, cpus, help, version };
+  if (from !== undefined && command !== 'snapshot') throw new UsageError('--from is a flag of snapshot');
+  return { command, positionals, configFile, overrides, json, cpus, from, help, version };
 }
 
 export const USAGE = `Usage: contention-agent [command] [flags]
@@ -98,7 +104,10 @@ export const USAGE = `Usage: contention-agent [command] [flags]
 Commands:
   run (default)          sample this host, serve metrics and the status page
   check-config FILE      validate a config file; exit 0 when valid, 1 with every error when not
-  snapshot [--json]      sample now and print what is saturated or near a limit, worst first
+  snapshot [--json] [--from=URL]
+                         sample now (or ask the agent at URL) and print what is saturated or near
+                         a limit, worst first, and who causes it; exit 0 OK, 1 warning, 2 critical,
+                         3 unknown (the Nagios plugin convention)
   analyze FILE [--json] [--cpus=N]
                          find leaks, exhaustion and saturation in a PerfMon CSV or a Prometheus
                          query_range export; exit 0 nothing found, 1 findings, 2 unreadable input
@@ -116,6 +125,7 @@ Flags:
   --path.procfs=/proc             procfs mount point
   --path.sysfs=/sys               sysfs mount point
   --json                          machine-readable output (snapshot, analyze)
+  --from=URL                      snapshot: ask the running agent at URL (its history, leaks and alerts)
   --cpus=N                        CPUs of the logged host, when the log has no Processor counters
   -h, --help                      this text
   --version                       version, source revision and build date

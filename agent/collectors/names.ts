@@ -8,6 +8,14 @@ export const COLLECTOR_NAMES = [
   'pressure',
   'host_info',
   'processes',
+  'cgroups',
+  'filesystems',
+  'oom_kills',
+  'conntrack',
+  'ephemeral_ports',
 ] as const;
 
 export type CollectorName = (typeof COLLECTOR_NAMES)[number];
+
+/** Collectors with no Windows counterpart yet: absent there, not failing. */
+export const LINUX_ONLY_COLLECTORS: readonly CollectorName[] = ['pressure', 'cgroups', 'filesystems', 'oom_kills', 'conntrack', 'ephemeral_ports'];

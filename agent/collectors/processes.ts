@@ -1,37 +1,51 @@
 import { compileCriteria } from '../process/criteria.js';
-import { createGroupCpu, groupProcesses, topBy, type Measure } from '../process/groups.js';
+import { worstFdRatio } from '../process/fd-limits.js';
+import { createGroupCpu, groupProcesses, topSet } from '../process/groups.js';
+import { createProcessRates } from '../process/rates.js';
 import type { ReadErrorReason } from '../process/read-table.js';
 import { createProcfsSource, type IdentityField, type ProcessSource } from '../process/source.js';
-import type { LabelsOf } from '../metrics/catalog.js';
+import { processKey, type ProcessRow } from '../process/table.js';
+import type { LabelsOf, MetricName } from '../metrics/catalog.js';
 import type { CollectorContext, CollectorSpec } from './collector.js';
 
-const TOP: ReadonlyArray<[Measure, 'contention_process_private_bytes' | 'contention_process_handles' | 'contention_process_threads']> = [
-  ['privateBytes', 'contention_process_private_bytes'],
-  ['handles', 'contention_process_handles'],
-  ['threads', 'contention_process_threads'],
+type TopFamily = Extract<MetricName, `contention_process_${string}`>;
+
+/** Every figure of a row in the top set; a row's series are all present or (unreadable figures) absent, never mixed in from elsewhere. */
+const TOP_FIGURES: ReadonlyArray<[TopFamily, (r: ProcessRow) => number | undefined]> = [
+  ['contention_process_private_bytes', (r) => r.privateBytes],
+  ['contention_process_working_set_bytes', (r) => r.workingSetBytes],
+  ['contention_process_handles', (r) => r.handles],
+  ['contention_process_threads', (r) => r.threads],
+  ['contention_process_cpu_seconds_per_second', (r) => r.rates.cpu],
+  ['contention_process_private_growth_bytes_per_second', (r) => r.rates.privateGrowth],
+  ['contention_process_io_read_bytes_per_second', (r) => r.rates.ioRead],
+  ['contention_process_io_write_bytes_per_second', (r) => r.rates.ioWrite],
+  ['contention_process_major_page_faults_per_second', (r) => r.rates.majorFaults],
 ];
 
 /**
- * The processes collector over a table source: every process grouped by criteria, group totals,
- * top K per measure and skipped-row counters. One implementation for every OS; only the source differs.
+ * The processes collector over a table source: every process grouped by criteria, group totals, one
+ * top set (the union of the top K by each measure, criteria processes kept) with every figure of each
+ * row, descriptor limits and skipped-row counters. One implementation for every OS; only the source differs.
  */
 export function processesCollectorOver(openSource: (ctx: CollectorContext) => ProcessSource): CollectorSpec {
   return {
     name: 'processes',
-    description: 'Every process: private bytes, working set, virtual size, handles, threads, CPU; grouped by criteria, top K',
+    description: 'Every process: private bytes, working set, virtual size, handles, threads, CPU, I/O; grouped by criteria, one top set',
     defaultEnabled: true,
     create: (ctx) => {
       const source = openSource(ctx);
       const criteria = compileCriteria(ctx.config.criteria);
       const groupCpu = createGroupCpu();
+      const rate = createProcessRates();
       const errorTotals = new Map<ReadErrorReason, number>([['vanished', 0], ['permission', 0], ['zombie', 0], ['malformed', 0]]);
       let unreadableTotals: Map<IdentityField, number> | undefined;
-      const { max_unmatched: maxUnmatched, top_k: k } = ctx.config.process_groups;
+      const { max_unmatched: maxUnmatched, top_k: k, criteria_processes_max: criteriaMax } = ctx.config.process_groups;
       return {
         async update(sink) {
           const timestamp = Date.now();
           const { rows: named, errors, unreadable } = await source.read();
-          const { rows, groups } = groupProcesses(named, criteria, maxUnmatched);
+          const { rows, groups } = groupProcesses(named, criteria, maxUnmatched, rate(named, timestamp));
           for (const g of groups) {
             const labels = { group: g.group };
             sink.set('contention_process_group_private_bytes', labels, g.privateBytes);
@@ -42,11 +56,17 @@ export function processesCollectorOver(openSource: (ctx: CollectorContext) => Pr
             sink.set('contention_process_group_processes', labels, g.processes);
           }
           for (const [group, seconds] of groupCpu(rows)) sink.set('contention_process_group_cpu_seconds_total', { group }, seconds);
-          for (const [measure, metric] of TOP) {
-            for (const r of topBy(rows, measure, k)) {
-              const labels: LabelsOf<typeof metric> = { group: r.processGroup, name: r.comm, pid: String(r.pid) };
-              sink.set(metric, labels, r[measure]);
+          const limits = source.fdLimits?.(rows) ?? new Map<string, number>();
+          for (const [group, ratio] of worstFdRatio(rows, limits)) sink.set('contention_process_group_worst_fd_ratio', { group }, ratio);
+          const top = topSet(rows, k, criteriaMax);
+          for (const r of top) {
+            const labels: LabelsOf<'contention_process_handles'> = { group: r.processGroup, name: r.displayName, pid: String(r.pid) };
+            for (const [metric, of] of TOP_FIGURES) {
+              const value = of(r);
+              if (value !== undefined) sink.set(metric as 'contention_process_handles', labels, value);
             }
+            const limit = limits.get(processKey(r));
+            if (limit !== undefined && limit !== Infinity) sink.set('contention_process_open_files_limit' as 'contention_process_handles', labels, limit);
           }
           for (const [reason, n] of errors) errorTotals.set(reason, (errorTotals.get(reason) ?? 0) + n);
           for (const [reason, n] of errorTotals) sink.set('contention_process_read_errors_total', { reason }, n);
@@ -55,7 +75,7 @@ export function processesCollectorOver(openSource: (ctx: CollectorContext) => Pr
             unreadableTotals.set(field, (unreadableTotals.get(field) ?? 0) + n);
           }
           for (const [field, n] of unreadableTotals ?? []) sink.set('contention_process_identity_unreadable_total', { field }, n);
-          sink.publish('processes', { rows, timestamp });
+          sink.publish('processes', { rows, timestamp, top, fdLimits: limits });
         },
         stop() {
           source.stop?.();

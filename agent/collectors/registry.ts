@@ -1,6 +1,11 @@
 import type { Config } from '../config/schema.js';
 import type { CollectorSpec } from './collector.js';
+import { cgroupsCollector } from './cgroups.js';
+import { conntrackCollector } from './conntrack.js';
 import { cpuCollector } from './cpu.js';
+import { ephemeralPortsCollector } from './ephemeral-ports.js';
+import { filesystemsCollector } from './filesystems.js';
+import { oomKillsCollector } from './oom-kills.js';
 import { diskQueueCollector } from './disk-queue.js';
 import { hostInfoCollector } from './host-info.js';
 import { kernelPoolsCollector } from './kernel-pools.js';
@@ -27,6 +32,11 @@ export const linuxCollectors: CollectorRegistry = {
   pressure: pressureCollector,
   host_info: hostInfoCollector,
   processes: processesCollector,
+  cgroups: cgroupsCollector,
+  filesystems: filesystemsCollector,
+  oom_kills: oomKillsCollector,
+  conntrack: conntrackCollector,
+  ephemeral_ports: ephemeralPortsCollector,
 };
 
 /** The same names and metrics from PDH and the native process list. Pressure stall has no Windows counterpart: absent, not failing. */

@@ -67,8 +67,13 @@ export const processGroupsSchema = z
   .object({
     /** Processes that match no criteria are grouped by name: this many names, by private bytes; the rest are "other". */
     max_unmatched: z.number().int().min(0).max(500).default(20),
-    /** How many processes each top-K family exports (largest by private bytes, handles, threads). */
+    /**
+     * The top set is the union of the top_k processes by each of CPU, private bytes, growth, handles,
+     * threads and I/O: at most 6 × top_k rows, each exported with every figure.
+     */
     top_k: z.number().int().min(0).max(100).default(10),
+    /** Processes of a criteria always join the top set, up to this many (largest private bytes first). */
+    criteria_processes_max: z.number().int().min(0).max(1000).default(50),
   })
   .strict();
 

@@ -13,7 +13,17 @@ export const HOST_CONTENTION_UID = 'contention-host';
 
 const tableFree = `contention_kernel_table_free_entries${sel()} / contention_kernel_table_size_entries${sel()}`;
 const ptesFree = `contention_kernel_table_free_entries${sel('table="system_ptes"')}`;
-const poolShare = `contention_kernel_pool_bytes${sel()} / ignoring(source) contention_kernel_pool_limit_bytes${sel()}`;
+/**
+ * Pools against a limit they can reach: a limit above physical memory (Linux's vmalloc window, 32 TiB
+ * on x86-64, is address space, not memory) would show a share that never moves off zero.
+ */
+const poolShare =
+  `contention_kernel_pool_bytes${sel()} / ignoring(source) (contention_kernel_pool_limit_bytes${sel()} ` +
+  `<= ignoring(pool, source) group_left contention_memory_physical_bytes${sel()})`;
+const fsAvail = `contention_filesystem_avail_bytes${sel()} / contention_filesystem_size_bytes${sel()}`;
+const fsInodes = `contention_filesystem_files_free${sel()} / contention_filesystem_files${sel()}`;
+const cgroupMemory = `contention_cgroup_memory_bytes${sel()} / ignoring(limit) contention_cgroup_memory_limit_bytes${sel('limit="max"')}`;
+const cgroupPids = `contention_cgroup_pids${sel()} / contention_cgroup_pids_limit${sel()}`;
 const commitShare = `contention_memory_commit_bytes${sel()} / contention_memory_commit_limit_bytes${sel()}`;
 const availableShare = `contention_memory_available_bytes${sel()} / contention_memory_physical_bytes${sel()}`;
 const perCpu = (queue: string): string => `${queue}${sel()} / on(instance, job) contention_cpus${sel()}`;
@@ -36,7 +46,7 @@ function nowRow(): Array<{ build(): dashboard.Panel }> {
   return [
     barPanel({
       title: 'Kernel tables: share free',
-      description: 'Free entries of each finite kernel table as a share of its size (Linux: file_handles, pids, threads). Orange below 10% free (KernelTableLow), red below 2% (KernelTableExhausted): then opening files or starting processes and threads fails.',
+      description: 'Free entries of each finite kernel table as a share of its size (Linux: file_handles, pids, threads, conntrack where loaded, ephemeral_ports). Orange below 10% free (KernelTableLow), red below 2% (KernelTableExhausted): then opening files or starting processes and threads fails.',
       unit: 'percentunit', min: 0, max: 1,
       queries: [{ expr: tableFree, legend: '{{table}}', instant: true }],
       thresholds: tableThresholds,
@@ -54,8 +64,9 @@ function nowRow(): Array<{ build(): dashboard.Panel }> {
       width: 3,
     }),
     barPanel({
-      title: 'Kernel pools: share of limit',
-      description: 'Kernel pool bytes against the pool\'s limit. Linux: vmalloc against the vmalloc window (slab, kernel stacks and page tables have no limit of their own; see the pool history). Windows: paged and nonpaged pools against an estimated maximum. Orange above 80% (KernelPoolNearLimit), red above 90% (KernelPoolExhausted).',
+      title: 'Kernel pools: share of limit (Windows only)',
+      description: 'Kernel pool bytes against a limit the pool can reach (one no larger than physical memory): Windows\' paged and nonpaged pools against their estimated maximum. Linux has none: slab, kernel stacks and page tables are bounded only by memory, and vmalloc\'s limit is its address window (32 TiB on x86-64), never reached; see the pool history. Orange above 80% (KernelPoolNearLimit), red above 90% (KernelPoolExhausted).',
+      audience: 'windows',
       unit: 'percentunit', min: 0, max: 1,
       queries: [{ expr: poolShare, legend: '{{pool}}', instant: true }],
       thresholds: poolThresholds,
@@ -122,6 +133,48 @@ function nowRow(): Array<{ build(): dashboard.Panel }> {
       runbooks: ['MemoryPressureStall', 'IOPressureStall', 'CPUQueueSaturated'],
       width: 6,
     }),
+    barPanel({
+      title: 'Filesystems: share available',
+      description: 'Space an unprivileged writer can still use on each real filesystem (no kernel views, read-only or network mounts). Red below 5% (FilesystemSpaceExhausted), orange below 10% (FilesystemSpaceLow): writes then fail with ENOSPC.',
+      unit: 'percentunit', min: 0, max: 1,
+      queries: [{ expr: fsAvail, legend: '{{mountpoint}}', instant: true }],
+      thresholds: below(T.filesystemAvailWarning, T.filesystemAvailCritical),
+      runbooks: ['FilesystemSpace'],
+      width: 6,
+    }),
+    statPanel({
+      title: 'OOM kills in the time range',
+      description: 'Processes the kernel OOM killer killed over the dashboard\'s time range, on the host and in cgroups (OOMKill, CgroupOOMKill fire on any). The victim is gone; the kernel log names it.',
+      unit: 'short',
+      queries: [
+        { expr: `increase(contention_oom_kills_total${sel()}[$__range])`, legend: 'host' },
+        { expr: `sum(increase(contention_cgroup_oom_kills_total${sel()}[$__range])) or vector(0)`, legend: 'in cgroups' },
+      ],
+      thresholds: above(1),
+      runbooks: ['OOMKill'],
+      width: 3,
+    }),
+    barPanel({
+      title: 'cgroups: share of their limits',
+      description: 'Memory of each cgroup with a memory.max against it, and tasks of each cgroup with a pids.max against that (services and containers; the host may have memory to spare while one of them is OOM-killed). Orange above 90% (CgroupMemoryNearLimit, CgroupPidsNearLimit), red above 98% (CgroupMemoryExhausted).',
+      unit: 'percentunit', min: 0, max: 1,
+      queries: [
+        { expr: cgroupMemory, legend: '{{cgroup}} memory', instant: true },
+        { expr: cgroupPids, legend: '{{cgroup}} tasks', instant: true },
+      ],
+      thresholds: above(T.cgroupMemoryWarning, T.cgroupMemoryCritical),
+      runbooks: ['CgroupMemoryLimit', 'CgroupPidsNearLimit'],
+      width: 6,
+    }),
+    statPanel({
+      title: 'CPU busy',
+      description: 'Share of all CPU time spent busy since the previous sample: utilisation, apart from saturation (the queue). Orange above 95% (CPUAllBusy, after 10 minutes). The Processes and leaks dashboard names the processes using it.',
+      unit: 'percentunit',
+      queries: [{ expr: `contention_cpu_utilization_ratio${sel()}`, legend: 'busy' }],
+      thresholds: above(T.cpuUtilizationWarning),
+      runbooks: ['CPUAllBusy'],
+      width: 3,
+    }),
     tablePanel(
       {
         title: 'Firing and pending alerts',
@@ -129,7 +182,7 @@ function nowRow(): Array<{ build(): dashboard.Panel }> {
         unit: 'none',
         queries: [{ expr: withRunbookLabel(`ALERTS${sel()}`), instant: true }],
         links: [{ title: 'Runbook: ${__data.fields.runbook}', url: '${runbooks}/${__data.fields.runbook}.md', newTab: true }],
-        width: 9,
+        width: 15,
       },
       { hide: ['Value'], sortBy: { field: 'alertstate', desc: false } },
     ),
@@ -170,12 +223,44 @@ function historyRows(): Array<{ build(): dashboard.Panel } | dashboard.RowBuilde
       runbooks: ['KernelPoolGrowing'],
     }),
     timeSeriesPanel({
-      title: 'Kernel pools: share of limit over time',
-      description: 'Pools with a limit against it (Linux: vmalloc; Windows: paged and nonpaged against an estimate), with the KernelPoolNearLimit (80%) and KernelPoolExhausted (90%) thresholds.',
+      title: 'Kernel pools: share of limit over time (Windows only)',
+      description: 'Pools against a limit they can reach (Windows: paged and nonpaged against an estimate; Linux has none), with the KernelPoolNearLimit (80%) and KernelPoolExhausted (90%) thresholds.',
+      audience: 'windows',
       unit: 'percentunit', min: 0,
       queries: [{ expr: poolShare, legend: '{{pool}}' }],
       thresholds: poolThresholds,
       runbooks: ['KernelPoolNearLimit', 'KernelPoolExhausted'],
+    }),
+    rowOf('Filesystems and cgroup limits'),
+    timeSeriesPanel({
+      title: 'Filesystems: share available over time',
+      description: 'Space available to writers on each real filesystem, with the FilesystemSpaceLow (10%) and FilesystemSpaceExhausted (5%) thresholds. A steady fall is a log, spool or database growing.',
+      unit: 'percentunit', min: 0, max: 1,
+      queries: [{ expr: fsAvail, legend: '{{mountpoint}}' }],
+      thresholds: below(T.filesystemAvailWarning, T.filesystemAvailCritical),
+      runbooks: ['FilesystemSpace'],
+    }),
+    timeSeriesPanel({
+      title: 'Filesystems: share of inodes free',
+      description: 'Free inodes of each real filesystem that has an inode table, with the FilesystemInodesLow (10%) and FilesystemInodesExhausted (5%) thresholds. Files cannot be created when none are left, whatever the free space.',
+      unit: 'percentunit', min: 0, max: 1,
+      queries: [{ expr: fsInodes, legend: '{{mountpoint}}' }],
+      thresholds: below(T.filesystemFilesFreeWarning, T.filesystemFilesFreeCritical),
+      runbooks: ['FilesystemInodes'],
+    }),
+    timeSeriesPanel({
+      title: 'cgroups: memory against memory.max over time',
+      description: 'Memory of each cgroup with a limit, as a share of memory.max, with the CgroupMemoryNearLimit (90%) and CgroupMemoryExhausted (98%) thresholds.',
+      unit: 'percentunit', min: 0,
+      queries: [{ expr: cgroupMemory, legend: '{{cgroup}}' }],
+      thresholds: above(T.cgroupMemoryWarning, T.cgroupMemoryCritical),
+      runbooks: ['CgroupMemoryLimit'],
+    }),
+    timeSeriesPanel({
+      title: 'cgroups: memory',
+      description: 'Memory charged to each cgroup with a limit and to each systemd service (v2 memory.current; v1 memory.usage_in_bytes), page cache included.',
+      unit: 'bytes', min: 0,
+      queries: [{ expr: `contention_cgroup_memory_bytes${sel()}`, legend: '{{cgroup}}' }],
     }),
     rowOf('Memory'),
     timeSeriesPanel({

@@ -4,6 +4,7 @@
  */
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { above, barPanel, below, finish, newDashboard, rowOf, sel, tablePanel, timeSeriesPanel, type DataLink, type PanelSpec } from './panels.js';
+import { THRESHOLDS as T } from '../detect/thresholds.js';
 import { groupVariable, hostVariables } from './variables.js';
 import { hostAnnotations } from './annotations.js';
 
@@ -34,6 +35,53 @@ const measures = [
   { key: 'threads', what: 'threads', unit: 'short', note: 'Threads of the processes.' },
 ] as const;
 
+const cpuOf = `contention_process_cpu_seconds_per_second${inGroup}`;
+const ioOf = `contention_process_io_read_bytes_per_second${inGroup} + contention_process_io_write_bytes_per_second${inGroup}`;
+const fdShare = `contention_process_handles${inGroup} / contention_process_open_files_limit${inGroup}`;
+
+/** Who uses the CPU and the disks now, and who is nearest its own descriptor limit. */
+function busiest(): Array<{ build(): dashboard.Panel }> {
+  return [
+    tablePanel(
+      {
+        title: 'Top processes by CPU',
+        description: `The processes of the selected groups using the most CPU since the previous sample, in CPUs (1 = one CPU busy), by display name (the script, jar, module or app pool an interpreter or host runs). From the agent's top set: the top ${TOP} by each of CPU, memory, growth, handles, threads and I/O. Click a row to show its group.`,
+        unit: 'percentunit',
+        queries: [{ expr: `topk(${TOP}, ${cpuOf})`, instant: true }],
+        runbooks: ['CPUAllBusy', 'CPUQueueSaturated'],
+        links: [rowGroup],
+        width: 8,
+      },
+      { rename: { Value: 'CPU' }, sortBy: { field: 'CPU', desc: true } },
+    ),
+    tablePanel(
+      {
+        title: 'Top processes by storage I/O',
+        description: 'The processes of the selected groups reading and writing most from storage (Linux /proc/PID/io read_bytes + write_bytes, per second; absent for processes the agent may not read, and on Windows, whose counters mix in network I/O). Click a row to show its group.',
+        unit: 'Bps',
+        queries: [{ expr: `topk(${TOP}, ${ioOf})`, instant: true }],
+        runbooks: ['IOPressureStall', 'DiskQueueSaturated'],
+        links: [rowGroup],
+        width: 8,
+      },
+      { rename: { Value: 'read + write' }, sortBy: { field: 'read + write', desc: true } },
+    ),
+    tablePanel(
+      {
+        title: 'Processes nearest their open-files limit',
+        description: 'Open descriptors of each process holding 64 or more, as a share of its own soft RLIMIT_NOFILE (Windows: handles against the 16,777,216 per-process limit). At 100% the process gets EMFILE while the host-wide file table looks fine. Orange above 90% (ProcessNearFdLimit), red above 98% (ProcessFdLimitExhausted).',
+        unit: 'percentunit',
+        queries: [{ expr: `topk(${TOP}, ${fdShare})`, instant: true }],
+        thresholds: above(T.processFdWarning, T.processFdCritical),
+        runbooks: ['ProcessFdLimit'],
+        links: [rowGroup],
+        width: 8,
+      },
+      { rename: { Value: 'share of limit' }, sortBy: { field: 'share of limit', desc: true } },
+    ),
+  ];
+}
+
 function topGroups(): Array<{ build(): dashboard.Panel }> {
   return measures.map((m) =>
     barPanel({
@@ -51,7 +99,7 @@ function topProcesses(): Array<{ build(): dashboard.Panel }> {
     tablePanel(
       {
         title: `Top processes by ${m.what}`,
-        description: `The processes of the selected groups among the agent's top ${TOP} by ${m.what} (it exports the top K per measure, not every process). ${m.note} Click a row to show its group.`,
+        description: `The processes of the selected groups with the most ${m.what}, from the agent's top set (the top ${TOP} by each of CPU, memory, growth, handles, threads and I/O, each with all its figures; not every process). ${m.note} Click a row to show its group.`,
         unit: m.unit,
         queries: [{ expr: `topk(${TOP}, contention_process_${m.key}${inGroup})`, instant: true }],
         links: [rowGroup],
@@ -143,6 +191,31 @@ function groupHistory(): Array<{ build(): dashboard.Panel }> {
     ...perGroup,
     ...perProcess,
     timeSeriesPanel({
+      title: 'CPU of top processes',
+      description: 'CPU of the processes of the selected groups while in the agent\'s top set, in CPUs (1 = one CPU busy), by display name and pid. A runaway is a line stuck at a whole number of CPUs.',
+      unit: 'short', min: 0,
+      queries: [{ expr: cpuOf, legend: '{{name}}[{{pid}}] ({{group}})' }],
+      runbooks: ['CPUAllBusy'],
+    }),
+    timeSeriesPanel({
+      title: 'Storage I/O of top processes',
+      description: 'Bytes per second read (positive) and written (shown as its own series) from storage by the processes of the selected groups while in the agent\'s top set (Linux /proc/PID/io).',
+      unit: 'Bps', min: 0,
+      queries: [
+        { expr: `contention_process_io_read_bytes_per_second${inGroup}`, legend: 'read {{name}}[{{pid}}]' },
+        { expr: `contention_process_io_write_bytes_per_second${inGroup}`, legend: 'write {{name}}[{{pid}}]' },
+      ],
+    }),
+    barPanel({
+      title: 'Worst open-files share by group',
+      description: 'The highest share of its own descriptor limit that any process of each selected group holds (processes holding 64 or more): a group of workers where one is at its limit shows here although the group total looks small. Orange above 90% (ProcessNearFdLimit).',
+      unit: 'percentunit', min: 0, max: 1,
+      queries: [{ expr: `topk(${TOP}, contention_process_group_worst_fd_ratio${inGroup})`, legend: '{{group}}', instant: true }],
+      thresholds: above(T.processFdWarning, T.processFdCritical),
+      runbooks: ['ProcessFdLimit'],
+      links: [seriesGroup],
+    }),
+    timeSeriesPanel({
       title: 'Processes by group',
       description: 'Processes in each selected group. A count that only grows is a process leak (children never reaped or restarted without end).',
       unit: 'short', min: 0,
@@ -170,7 +243,7 @@ export function processesAndLeaks(): dashboard.Dashboard {
   for (const v of [...hostVariables(), groupVariable()]) builder.withVariable(v);
   for (const a of hostAnnotations()) builder.annotation(a);
   builder.withRow(rowOf('Top now'));
-  for (const p of [...topGroups(), ...topProcesses()]) builder.withPanel(p);
+  for (const p of [...busiest(), ...topGroups(), ...topProcesses()]) builder.withPanel(p);
   builder.withRow(rowOf('Leaks'));
   for (const p of leakPanels()) builder.withPanel(p);
   builder.withRow(rowOf('Groups and their processes over time'));

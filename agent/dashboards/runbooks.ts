@@ -6,7 +6,8 @@ export type RunbookName =
   | 'AgentDown' | 'AgentSamplesStale' | 'AvailableMemoryCritical' | 'AvailableMemoryLow' | 'CPUQueueSaturated'
   | 'CollectorFailing' | 'CommitExhausted' | 'CommitNearLimit' | 'DiskQueueSaturated' | 'FreeSystemPTEsLow'
   | 'IOPressureStall' | 'KernelPoolExhausted' | 'KernelPoolGrowing' | 'KernelPoolNearLimit' | 'KernelTableExhausted'
-  | 'KernelTableLow' | 'LeakSuspected' | 'MemoryPressureStall' | 'ProcessGroupLeakExhaustsMemory';
+  | 'KernelTableLow' | 'LeakSuspected' | 'MemoryPressureStall' | 'ProcessGroupLeakExhaustsMemory'
+  | 'CPUAllBusy' | 'ProcessFdLimit' | 'CgroupMemoryLimit' | 'CgroupPidsNearLimit' | 'OOMKill' | 'FilesystemSpace' | 'FilesystemInodes';
 
 /** The default of the `runbooks` variable: the folder's path in this repository. */
 export const RUNBOOKS_URL = 'docs/runbooks';
@@ -18,6 +19,15 @@ export const SHARED_RUNBOOKS: Readonly<Record<string, RunbookName>> = {
   IOPressureFullStall: 'IOPressureStall',
   CPUPressureStall: 'CPUQueueSaturated',
   AgentAbsent: 'AgentDown',
+  ProcessNearFdLimit: 'ProcessFdLimit',
+  ProcessFdLimitExhausted: 'ProcessFdLimit',
+  CgroupMemoryNearLimit: 'CgroupMemoryLimit',
+  CgroupMemoryExhausted: 'CgroupMemoryLimit',
+  CgroupOOMKill: 'OOMKill',
+  FilesystemSpaceLow: 'FilesystemSpace',
+  FilesystemSpaceExhausted: 'FilesystemSpace',
+  FilesystemInodesLow: 'FilesystemInodes',
+  FilesystemInodesExhausted: 'FilesystemInodes',
 };
 
 export const runbookLink = (name: RunbookName): { title: string; url: string; newTab: boolean } => ({

@@ -73,6 +73,8 @@ export interface LeakDetector extends Part {
   suspects(): readonly Judged[];
   /** Seconds until each limited resource runs out at its steady growth, soonest first. */
   exhaustion(): ReadonlyArray<{ readonly resource: string; readonly seconds: number }>;
+  /** How much history the judgement has (the oldest sample in the window) and how much it needs first (detection.min_window). */
+  judging(now: number): { readonly historySeconds: number; readonly neededSeconds: number };
   /** The processes that get a history ring of their own: criteria-matched, suspected, and the top by private bytes. */
   watchedProcesses(rows: readonly ProcessRow[]): Iterable<ProcessRow>;
   /** Takes a reloaded config; the suspects and their alerts stay. */
@@ -192,6 +194,11 @@ export function createLeakDetector(history: History, config: Config): LeakDetect
   };
 
   return {
+    judging(now) {
+      // Every host has this series from its first sample: how far back it reaches is how long the agent has watched.
+      const first = history.select('contention_memory_available_bytes', now - d.window * 1000, now)[0]?.points[0]?.t;
+      return { historySeconds: first === undefined ? 0 : Math.max(0, (now - first) / 1000), neededSeconds: d.min_window };
+    },
     stage,
     alerts: () => [...active.values()],
     suspects: () => suspects,

@@ -27,4 +27,21 @@ export const THRESHOLDS = {
   pressureFullCritical: 0.2,
   /** CPU pressure: share of time runnable tasks waited for a CPU. */
   cpuPressureSomeWarning: 0.5,
+  /** All CPUs busy: utilisation, a finding apart from saturation (the queue). */
+  cpuUtilizationWarning: 0.95,
+  /** A process's open descriptors against its RLIMIT_NOFILE soft limit (Windows: handles against 2^24). */
+  processFdWarning: 0.9,
+  processFdCritical: 0.98,
+  /** A cgroup's memory against memory.max, and its tasks against pids.max. */
+  cgroupMemoryWarning: 0.9,
+  cgroupMemoryCritical: 0.98,
+  /** At or above memory.high the kernel throttles the cgroup's allocations. */
+  cgroupMemoryHighWarning: 1,
+  cgroupPidsWarning: 0.9,
+  cgroupPidsCritical: 0.98,
+  /** Space and inodes an unprivileged writer still has on a filesystem, as a share of its size. */
+  filesystemAvailWarning: 0.1,
+  filesystemAvailCritical: 0.05,
+  filesystemFilesFreeWarning: 0.1,
+  filesystemFilesFreeCritical: 0.05,
 } as const;

@@ -31,7 +31,7 @@ export function createHistoryStage(history: History, opts: HistoryStageOptions):
     const rows = sample.facts.processes?.rows;
     if (!rows) return;
     for (const r of opts.watchedProcesses(rows)) {
-      const labels = { pid: String(r.pid), start: String(r.startTime), name: r.comm, group: r.processGroup };
+      const labels = { pid: String(r.pid), start: String(r.startTime), name: r.displayName, group: r.processGroup };
       for (const [name, field] of Object.entries(PROCESS_SERIES)) history.recordPoint(name, labels, sample.timestamp, r[field]);
     }
   };

@@ -5,6 +5,7 @@ import { assessSaturation, type Condition } from '../detect/saturation.js';
 import type { SeriesSource } from '../history/source.js';
 import type { MetricName } from '../metrics/catalog.js';
 import { seriesOf, valueOf, type Sample } from '../metrics/sample.js';
+import { topBy } from '../process/groups.js';
 import { aboutOf, actionOf, outcomeOf, type AuditEntry } from '../policy/audit.js';
 
 /** One line of the page's recent policy actions. */
@@ -32,6 +33,7 @@ export interface StateInput {
   readonly history?: SeriesSource;
   /** The detector's current suspects and times to exhaustion. */
   readonly suspects?: readonly Judged[];
+  readonly judging?: { readonly historySeconds: number; readonly neededSeconds: number };
   readonly exhaustion?: ReadonlyArray<{ readonly resource: string; readonly seconds: number }>;
   /** Pending and firing alerts of every source. */
   readonly alerts?: readonly Alert[];
@@ -50,13 +52,22 @@ export interface ChartView {
   readonly series: Array<{ label: string; values: Array<number | null> }>;
 }
 
+/** One process of the sample's top set, every figure filled (I/O absent only where the OS refuses it). */
 export interface ProcessView {
   readonly pid: string;
+  /** Display name: the script, module, jar or app pool an interpreter or host runs, else the process name. */
   readonly name: string;
   readonly group: string;
-  readonly privateBytes?: number;
-  readonly handles?: number;
-  readonly threads?: number;
+  /** systemd unit or container, when known. */
+  readonly unit?: string;
+  /** CPUs used since the previous sample (1 = one CPU). */
+  readonly cpu: number;
+  readonly privateBytes: number;
+  readonly growthPerSecond: number;
+  readonly handles: number;
+  readonly threads: number;
+  readonly ioReadPerSecond?: number;
+  readonly ioWritePerSecond?: number;
   /** Only with `web.expose_cmdline`: command lines and user names can carry secrets. */
   readonly cmdline?: string;
   readonly user?: string;
@@ -83,7 +94,11 @@ export interface State {
   readonly alerts: Array<{ alertname: string; severity: string; state: string; activeAt: number; summary: string; subject?: string }>;
   readonly activePolicy?: string;
   readonly policyActions: readonly PolicyActionView[];
+  /** The top set's largest by private bytes, and its busiest by CPU: complete rows from the process table. */
   readonly topProcesses: ProcessView[];
+  readonly topByCpu: ProcessView[];
+  /** How much history leak judgement has, and needs before it can say anything. */
+  readonly judging?: { readonly historySeconds: number; readonly neededSeconds: number };
   readonly failedCollectors: Array<{ name: string; error?: string }>;
   readonly charts: ChartView[];
 }
@@ -116,7 +131,9 @@ export function buildState(input: StateInput): State {
       .sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || a.activeAt - b.activeAt),
     activePolicy: input.activePolicy,
     policyActions: (input.policyActions ?? []).map(policyActionView),
-    topProcesses: input.exposeCmdline ? withCommandLines(topProcesses(sample), sample) : topProcesses(sample),
+    topProcesses: processViews(sample, 'privateBytes', input.exposeCmdline),
+    topByCpu: processViews(sample, 'cpu', input.exposeCmdline),
+    judging: input.judging,
     failedCollectors: sample.collectors.filter((c) => c.status === 'failed').map((c) => ({ name: c.name, error: c.error })),
     charts: input.history ? charts(input.history, input.now) : [],
   };
@@ -152,6 +169,7 @@ export function createPageState(agent: Pick<Agent, 'sampler' | 'history' | 'dete
           previous,
           history: agent.history,
           suspects: agent.detector.suspects(),
+          judging: agent.detector.judging(sample.timestamp),
           exhaustion: agent.detector.exhaustion(),
           alerts: agent.delivery.active(),
           activePolicy: agent.policy.activePolicy(),
@@ -165,29 +183,27 @@ export function createPageState(agent: Pick<Agent, 'sampler' | 'history' | 'dete
   };
 }
 
-/** Top processes by private bytes from the top-K series, which carry only group, name and pid (never a cmdline). */
-function topProcesses(sample: Sample): ProcessView[] {
-  const byPid = new Map<string, { pid: string; name: string; group: string; privateBytes?: number; handles?: number; threads?: number }>();
-  const take = (metric: string, field: 'privateBytes' | 'handles' | 'threads') => {
-    for (const s of familyValues(sample, metric)) {
-      const pid = s.labels.pid ?? '';
-      const row = byPid.get(pid) ?? { pid, name: s.labels.name ?? '', group: s.labels.group ?? '' };
-      row[field] = s.value;
-      byPid.set(pid, row);
-    }
-  };
-  take('contention_process_private_bytes', 'privateBytes');
-  take('contention_process_handles', 'handles');
-  take('contention_process_threads', 'threads');
-  return [...byPid.values()].sort((a, b) => (b.privateBytes ?? -1) - (a.privateBytes ?? -1)).slice(0, TOP_PROCESSES);
-}
-
-function withCommandLines(rows: ProcessView[], sample: Sample): ProcessView[] {
-  const table = new Map((sample.facts.processes?.rows ?? []).map((p) => [String(p.pid), p]));
-  return rows.map((row) => {
-    const p = table.get(row.pid);
-    return p ? { ...row, cmdline: p.cmdline, user: p.user } : row;
-  });
+/**
+ * The top processes by a measure, from the process table's top set (the processes collector owns it):
+ * every row complete, named by display name. Command lines and users only when exposeCmdline is set.
+ */
+function processViews(sample: Sample, by: 'privateBytes' | 'cpu', exposeCmdline: boolean): ProcessView[] {
+  const table = sample.facts.processes;
+  const rows = table?.top ?? [];
+  return topBy(rows, by, TOP_PROCESSES).map((r) => ({
+    pid: String(r.pid),
+    name: r.displayName,
+    group: r.processGroup,
+    ...(r.unit ? { unit: r.unit } : {}),
+    cpu: r.rates.cpu,
+    privateBytes: r.privateBytes,
+    growthPerSecond: r.rates.privateGrowth,
+    handles: r.handles,
+    threads: r.threads,
+    ioReadPerSecond: r.rates.ioRead,
+    ioWritePerSecond: r.rates.ioWrite,
+    ...(exposeCmdline ? { cmdline: r.cmdline, user: r.user } : {}),
+  }));
 }
 
 interface ChartSpec {

@@ -11,13 +11,14 @@ export interface FamilyDef {
 import { deliveryCatalog } from './catalog-delivery.js';
 import { detectCatalog } from './catalog-detect.js';
 import { policyCatalog } from './catalog-policy.js';
-import { processCatalog } from './catalog-processes.js';
+import { processCatalog, processIoCatalog } from './catalog-processes.js';
 import { windowsCatalog } from './catalog-windows.js';
 import { rulesCatalog } from './catalog-rules.js';
 import { remoteWriteCatalog } from './catalog-remote-write.js';
 
 export const catalog = {
   ...processCatalog,
+  ...processIoCatalog,
   ...detectCatalog,
   ...deliveryCatalog,
   ...windowsCatalog,
@@ -53,11 +54,55 @@ export const catalog = {
   // Exhaustible kernel tables
   contention_kernel_table_free_entries: {
     type: 'gauge', labels: ['table'],
-    help: 'Free entries in a finite kernel table (system_ptes on Windows; file_handles, pids, threads on Linux).',
+    help: 'Free entries in a finite kernel table (system_ptes on Windows; file_handles, pids, threads, conntrack, ephemeral_ports on Linux).',
   },
   contention_kernel_table_size_entries: {
     type: 'gauge', labels: ['table'],
     help: 'Total entries a finite kernel table can hold.',
+  },
+
+  // Filesystems
+  contention_filesystem_size_bytes: {
+    type: 'gauge', labels: ['mountpoint', 'fstype', 'device'],
+    help: 'Size of a mounted filesystem, in bytes (real filesystems only: no proc, sysfs, cgroup, read-only or network mounts).',
+  },
+  contention_filesystem_avail_bytes: {
+    type: 'gauge', labels: ['mountpoint', 'fstype', 'device'],
+    help: 'Space an unprivileged writer can still use on a filesystem, in bytes (f_bavail: excludes the root reserve).',
+  },
+  contention_filesystem_files: {
+    type: 'gauge', labels: ['mountpoint', 'fstype', 'device'],
+    help: 'Inodes a filesystem can hold (absent where the filesystem reports none, as btrfs).',
+  },
+  contention_filesystem_files_free: {
+    type: 'gauge', labels: ['mountpoint', 'fstype', 'device'],
+    help: 'Inodes still free on a filesystem.',
+  },
+
+  // OOM kills and cgroup limits
+  contention_oom_kills_total: {
+    type: 'counter', labels: [],
+    help: 'Processes killed by the kernel out-of-memory killer since boot (Linux /proc/vmstat oom_kill).',
+  },
+  contention_cgroup_memory_bytes: {
+    type: 'gauge', labels: ['cgroup'],
+    help: 'Memory charged to a cgroup, in bytes (v2 memory.current; v1 memory.usage_in_bytes), for cgroups with a limit and systemd services.',
+  },
+  contention_cgroup_memory_limit_bytes: {
+    type: 'gauge', labels: ['cgroup', 'limit'],
+    help: 'A cgroup\'s memory limit in bytes: limit="max" (memory.max, v1 memory.limit_in_bytes: OOM kill beyond) or "high" (memory.high: throttled beyond); absent when unlimited.',
+  },
+  contention_cgroup_oom_kills_total: {
+    type: 'counter', labels: ['cgroup'],
+    help: 'Processes the OOM killer killed in a cgroup and its children (v2 memory.events oom_kill; v1 memory.oom_control).',
+  },
+  contention_cgroup_pids: {
+    type: 'gauge', labels: ['cgroup'],
+    help: 'Tasks (processes and threads) in a cgroup (pids.current).',
+  },
+  contention_cgroup_pids_limit: {
+    type: 'gauge', labels: ['cgroup'],
+    help: 'Most tasks a cgroup may hold (pids.max); absent when unlimited.',
   },
 
   // Kernel memory pools

@@ -1,8 +1,11 @@
 import { matchingCriteria, type CompiledCriteria } from './criteria.js';
+import { groupNameOf } from './display-name.js';
 import type { RawProcess } from './read-table.js';
-import type { ProcessRow } from './table.js';
+import type { ProcessRates, ProcessRow } from './table.js';
 
 export const OTHER_GROUP = 'other';
+
+const NO_RATES: ProcessRates = { cpu: 0, privateGrowth: 0 };
 
 export interface GroupTotals {
   readonly group: string;
@@ -16,20 +19,27 @@ export interface GroupTotals {
 
 export type Named = RawProcess & { user: string; group: string };
 
+
 /**
- * Puts every process in one group: the first criteria it matches; otherwise its name, for the
- * `maxUnmatched` names holding the most private bytes; otherwise "other". Every criteria is a group
- * even when nothing matches it, so its series do not come and go.
+ * Puts every process in one group: the first criteria it matches; otherwise its display name (less
+ * any trailing instance counter), for the `maxUnmatched` names holding the most private bytes;
+ * otherwise "other". Every criteria is a group even when nothing matches it, so its series do not
+ * come and go.
  */
 export function groupProcesses(
   processes: readonly Named[],
   criteria: readonly CompiledCriteria[],
   maxUnmatched: number,
+  /** Each process's rates, in the same order; zero when not given. */
+  rates?: readonly ProcessRates[],
 ): { rows: ProcessRow[]; groups: GroupTotals[] } {
-  const matched = processes.map((p) => ({ p, criteria: matchingCriteria(criteria, p) }));
+  const matched = processes.map((p) => {
+    const c = matchingCriteria(criteria, p);
+    return { p, criteria: c, name: c.length === 0 ? groupNameOf(p.displayName) : '' };
+  });
   const unmatchedBytes = new Map<string, number>();
-  for (const { p, criteria: c } of matched) {
-    if (c.length === 0) unmatchedBytes.set(p.comm, (unmatchedBytes.get(p.comm) ?? 0) + p.privateBytes);
+  for (const { p, criteria: c, name } of matched) {
+    if (c.length === 0) unmatchedBytes.set(name, (unmatchedBytes.get(name) ?? 0) + p.privateBytes);
   }
   const kept = new Set(
     [...unmatchedBytes.entries()]
@@ -38,10 +48,11 @@ export function groupProcesses(
       .map(([name]) => name),
   );
   const criteriaNames = new Set(criteria.map((c) => c.name));
-  const rows: ProcessRow[] = matched.map(({ p, criteria: c }) => ({
+  const rows: ProcessRow[] = matched.map(({ p, criteria: c, name }, i) => ({
     // Before the spread, as keys added after one take V8 off its fast clone path.
+    rates: rates?.[i] ?? NO_RATES,
     criteria: c,
-    processGroup: c[0] ?? (kept.has(p.comm) && !criteriaNames.has(p.comm) ? p.comm : OTHER_GROUP),
+    processGroup: c[0] ?? (kept.has(name) && !criteriaNames.has(name) ? name : OTHER_GROUP),
     ...p,
   }));
 
@@ -61,11 +72,50 @@ export function groupProcesses(
   return { rows, groups: [...totals.values()] };
 }
 
-export type Measure = 'privateBytes' | 'handles' | 'threads';
+/** What the top set ranks processes by; each picks its own top K. */
+export const MEASURES = {
+  cpu: (r: ProcessRow) => r.rates.cpu,
+  privateBytes: (r: ProcessRow) => r.privateBytes,
+  growth: (r: ProcessRow) => r.rates.privateGrowth,
+  handles: (r: ProcessRow) => r.handles,
+  threads: (r: ProcessRow) => r.threads,
+  io: (r: ProcessRow) => (r.rates.ioRead ?? 0) + (r.rates.ioWrite ?? 0),
+} as const;
 
-/** The k rows largest by a measure (ties broken by pid for a stable choice). */
+export type Measure = keyof typeof MEASURES;
+
+/** The k rows largest by a measure (ties broken by pid for a stable choice); rows at zero are not "top". */
 export function topBy(rows: readonly ProcessRow[], measure: Measure, k: number): ProcessRow[] {
-  return [...rows].sort((a, b) => b[measure] - a[measure] || a.pid - b.pid).slice(0, k);
+  const of = MEASURES[measure];
+  if (k <= 0) return [];
+  // One pass with a small sorted buffer: k is small and a host has thousands of rows.
+  const best: ProcessRow[] = [];
+  const worse = (a: ProcessRow, b: ProcessRow) => of(b) - of(a) || a.pid - b.pid;
+  for (const r of rows) {
+    if (!(of(r) > 0) && measure !== 'privateBytes') continue;
+    if (best.length === k && worse(r, best[k - 1]!) >= 0) continue;
+    let i = best.length < k ? best.length : k - 1;
+    best[i] = r;
+    while (i > 0 && worse(best[i]!, best[i - 1]!) < 0) {
+      [best[i], best[i - 1]] = [best[i - 1]!, best[i]!];
+      i--;
+    }
+  }
+  return best;
+}
+
+/**
+ * The one top set of a sample: the union of the top K by every measure, and the processes of any
+ * criteria (the largest `criteriaMax` by private bytes), each once, in pid order. At most
+ * 6 × K + criteriaMax rows, whatever the host runs.
+ */
+export function topSet(rows: readonly ProcessRow[], k: number, criteriaMax: number): ProcessRow[] {
+  const chosen = new Map<number, ProcessRow>();
+  for (const measure of Object.keys(MEASURES) as Measure[]) for (const r of topBy(rows, measure, k)) chosen.set(r.pid, r);
+  const watched = rows.filter((r) => r.criteria.length > 0);
+  if (watched.length > criteriaMax) watched.sort((a, b) => b.privateBytes - a.privateBytes || a.pid - b.pid);
+  for (const r of watched.slice(0, criteriaMax)) chosen.set(r.pid, r);
+  return [...chosen.values()].sort((a, b) => a.pid - b.pid);
 }
 
 /**

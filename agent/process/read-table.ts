@@ -4,6 +4,9 @@ import { parseMeminfo } from '../procfs/meminfo.js';
 import { readPidFile } from '../procfs/pid-files.js';
 import { isKernelThread, parsePidStatBytes } from '../procfs/pid-stat.js';
 import { parsePidStatmBytes, pageSize } from '../procfs/pid-statm.js';
+import { parsePidIo } from '../procfs/pid-io.js';
+import { cgroupUnit, parseProcCgroup } from '../procfs/cgroup.js';
+import { displayName } from './display-name.js';
 import { parsePidStatusBytes } from '../procfs/pid-status.js';
 import { readProcFile } from '../procfs/read.js';
 import type { ProcessIdentity } from './criteria.js';
@@ -12,9 +15,9 @@ import type { ProcessRow } from './table.js';
 export type ReadErrorReason = 'vanished' | 'permission' | 'zombie' | 'malformed';
 
 /** A row before grouping: what /proc said of one process. */
-export type RawProcess = Omit<ProcessRow, 'criteria' | 'processGroup' | 'user' | 'group'>;
+export type RawProcess = Omit<ProcessRow, 'criteria' | 'processGroup' | 'user' | 'group' | 'rates'>;
 
-type Identity = Omit<ProcessIdentity, 'user' | 'group'> & { uid: number; gid: number };
+type Identity = Omit<ProcessIdentity, 'user' | 'group'> & { uid: number; gid: number; displayName: string; unit?: string; cgroup?: string };
 
 /** What the reader keeps of a process between samples. */
 interface Known {
@@ -25,6 +28,9 @@ interface Known {
   rssPages: number;
   vsize: number;
   privateBytes: number;
+  /** CPU ticks when /proc/PID/io was last read, and what it said. */
+  ioTicks: number;
+  io?: { readBytes: number; writeBytes: number };
 }
 
 export interface TableReader {
@@ -94,7 +100,32 @@ export function createTableReader(procfs: string, bootTimeSeconds: () => number)
     }
     const args = readProcFile(`${base}cmdline`).split('\0');
     if (args[args.length - 1] === '') args.pop();
-    return { comm, exe, cmdline: args.join(' '), argv0: args[0] ?? '', uid, gid };
+    let unit: string | undefined;
+    let cgroup: string | undefined;
+    try {
+      const where = parseProcCgroup(readProcFile(`${base}cgroup`));
+      cgroup = where.v1.get('memory') ?? where.unified;
+      unit = cgroupUnit(where.unified !== undefined && where.unified !== '/' ? where.unified : where.v1.get('name=systemd') ?? cgroup ?? '');
+    } catch {
+      // No cgroup file (a recorded procfs, a kernel without cgroups): the row stays, without a unit.
+    }
+    return { comm, exe, cmdline: args.join(' '), argv0: args[0] ?? '', uid, gid, displayName: displayName({ comm, exe, argv: args }), unit, cgroup };
+  };
+
+  /**
+   * /proc/PID/io only when the process used CPU since it was last read: issuing I/O takes a system
+   * call, so a process that was not scheduled moved nothing, and most of a big host is idle. A process
+   * doing I/O in less than a clock tick is caught up at its next tick (the counters are cumulative).
+   * Unreadable (another user's process without privileges, or no task I/O accounting): absent, not zero.
+   */
+  const ioOf = (before: Known | undefined, base: string, ticks: number): Known['io'] => {
+    if (before !== undefined && before.ioTicks === ticks) return before.io;
+    try {
+      return parsePidIo(readProcFile(`${base}io`));
+    } catch {
+      // Unreadable, or a kernel built without task I/O accounting (no such file): the row stays, without I/O.
+      return undefined;
+    }
   };
 
   return {
@@ -161,6 +192,8 @@ export function createTableReader(procfs: string, bootTimeSeconds: () => number)
             threads = status.threads;
           }
           const handles = countFds(`${base}fd`);
+          const ticks = stat.utime + stat.stime;
+          const io = ioOf(before, base, ticks);
           rows.push({
             comm: identity.comm,
             exe: identity.exe,
@@ -176,17 +209,26 @@ export function createTableReader(procfs: string, bootTimeSeconds: () => number)
             workingSetBytes,
             virtualBytes,
             threads,
-            cpuSeconds: (stat.utime + stat.stime) / hz,
+            cpuSeconds: ticks / hz,
             handles,
+            ioReadBytes: io?.readBytes,
+            ioWriteBytes: io?.writeBytes,
+            majorFaults: stat.majorFaults,
+            minorFaults: stat.minorFaults,
+            displayName: identity.displayName,
+            unit: identity.unit,
+            cgroup: identity.cgroup,
           });
           if (before !== undefined) {
             before.identity = identity;
             before.rssPages = stat.rssPages;
             before.vsize = stat.vsize;
             before.privateBytes = privateBytes;
+            before.ioTicks = ticks;
+            before.io = io;
             seen.set(pid, before);
           } else {
-            seen.set(pid, { identity, startTicks: stat.startTicks, rssPages: stat.rssPages, vsize: stat.vsize, privateBytes });
+            seen.set(pid, { identity, startTicks: stat.startTicks, rssPages: stat.rssPages, vsize: stat.vsize, privateBytes, ioTicks: ticks, io });
           }
         } catch (err) {
           const code = (err as NodeJS.ErrnoException).code;

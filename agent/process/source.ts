@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { readProcFile } from '../procfs/read.js';
 import { parseStat } from '../procfs/stat.js';
 import type { Named } from './groups.js';
+import { createProcfsFdLimits, type FdLimitReader } from './fd-limits.js';
 import { createIdNames } from './id-names.js';
 import { createTableReader, type ReadErrorReason } from './read-table.js';
 
@@ -23,6 +24,8 @@ export interface ProcessSourceReading {
  */
 export interface ProcessSource {
   read(): Promise<ProcessSourceReading>;
+  /** The open-descriptor limits of the processes that could be near theirs. */
+  readonly fdLimits?: FdLimitReader;
   stop?(): void;
 }
 
@@ -32,6 +35,7 @@ export function createProcfsSource(procfs: string): ProcessSource {
   const reader = createTableReader(procfs, () => (bootTime ??= parseStat(readProcFile(join(procfs, 'stat'))).bootTime));
   const names = createIdNames();
   return {
+    fdLimits: createProcfsFdLimits(procfs),
     async read() {
       const { rows, errors } = await reader.read();
       names.refresh();

@@ -15,14 +15,42 @@ export interface ProcessRow extends ProcessIdentity {
   readonly cpuSeconds: number;
   /** Open file descriptors (handles on Windows). */
   readonly handles: number;
+  /** Bytes read from and written to storage since start (Linux read_bytes/write_bytes); absent where unreadable. */
+  readonly ioReadBytes?: number;
+  readonly ioWriteBytes?: number;
+  /** Page faults since start: major ones needed a disk read. */
+  readonly majorFaults?: number;
+  readonly minorFaults?: number;
+  /** What tells it apart from processes of the same name: script, module, jar, app pool or services. */
+  readonly displayName: string;
+  /** Its systemd unit or container, from its cgroup (Linux). */
+  readonly unit?: string;
+  /** Its cgroup path in the hierarchy that holds the memory controller (v2, or v1 memory). */
+  readonly cgroup?: string;
+  /** Rates since the previous sample (since start for a process first seen). */
+  readonly rates: ProcessRates;
   /** Criteria the process matches, in config order; the first is its group. */
   readonly criteria: readonly string[];
   /** Its process group: the first matching criteria, or its name when none matches (`group` is its Unix group). */
   readonly processGroup: string;
 }
 
+export interface ProcessRates {
+  /** CPU seconds per second: 1 is one CPU busy. */
+  readonly cpu: number;
+  /** Private bytes gained per second (negative when shrinking). */
+  readonly privateGrowth: number;
+  readonly ioRead?: number;
+  readonly ioWrite?: number;
+  readonly majorFaults?: number;
+}
+
 export interface ProcessTable {
   readonly rows: readonly ProcessRow[];
+  /** The sample's one top set (see topSet): what the top-K series, the page and snapshot show. */
+  readonly top?: readonly ProcessRow[];
+  /** Open-descriptor soft limits of the processes near enough to be asked, by processKey. */
+  readonly fdLimits?: ReadonlyMap<string, number>;
   /** Unix ms when reading started. */
   readonly timestamp: number;
 }

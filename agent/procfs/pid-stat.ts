@@ -20,6 +20,9 @@ export interface PidStat {
 export interface PidStatRead extends PidStat {
   /** Field 24: resident pages (anonymous + file + shmem), the same counter as VmRSS. */
   readonly rssPages: number;
+  /** Fields 10 and 12: page faults served without and with a disk read. */
+  readonly minorFaults: number;
+  readonly majorFaults: number;
 }
 
 const PF_KTHREAD = 0x00200000;
@@ -33,8 +36,8 @@ const CLOSE = 0x29;
  */
 export function parsePidStat(text: string): PidStat {
   const bytes = Buffer.from(text, 'latin1');
-  const { rssPages, ...stat } = parsePidStatBytes(bytes, bytes.length);
-  void rssPages;
+  const { rssPages, minorFaults, majorFaults, ...stat } = parsePidStatBytes(bytes, bytes.length);
+  void rssPages, minorFaults, majorFaults;
   return stat;
 }
 
@@ -73,6 +76,8 @@ export function parsePidStatBytes(buf: Buffer, length: number): PidStatRead {
     state: String.fromCharCode(buf[starts[0]!]!),
     ppid: field(1),
     flags: field(6),
+    minorFaults: field(7),
+    majorFaults: field(9),
     utime: field(11),
     stime: field(12),
     numThreads: field(17),

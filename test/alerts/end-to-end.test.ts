@@ -58,15 +58,15 @@ alerting:
     let found: AmAlert | undefined;
     await waitFor(async () => {
       found = (await alerts()).find(
-        (a) => a.labels.alertname === 'LeakSuspected' && a.labels.source === 'detector' && a.labels.subject === `node[${leaker.pid}]`,
+        (a) => a.labels.alertname === 'LeakSuspected' && a.labels.source === 'detector' && a.labels.subject === `node ${leaker.token}.js[${leaker.pid}]`,
       );
       return found !== undefined;
     }, 45_000, 'the detector\'s LeakSuspected alert for the child');
-    expect(found!.labels).toMatchObject({ severity: 'warning', subject_kind: 'process', resource: 'private_bytes', process: 'node', pid: String(leaker.pid), group: 'leaky' });
+    expect(found!.labels).toMatchObject({ severity: 'warning', subject_kind: 'process', resource: 'private_bytes', process: `node ${leaker.token}.js`, pid: String(leaker.pid), group: 'leaky' });
     expect(found!.annotations.summary).toMatch(/leaks private_bytes: \+\d/);
     expect(found!.status.state).toBe('active');
     // the log always hears it too, and the agent exports what it judged and what it delivered
-    expect(agent.logs()).toMatch(new RegExp(`msg="alert firing" alertname=LeakSuspected .*summary="process node\\[${leaker.pid}\\] leaks private_bytes`));
+    expect(agent.logs()).toMatch(new RegExp(`msg="alert firing" alertname=LeakSuspected .*summary="process node ${leaker.token}\\.js\\[${leaker.pid}\\] leaks private_bytes`));
     let metrics = parseExposition('');
     const value = (name: string, labels: Record<string, string>) =>
       metrics.find((m) => m.name === name && Object.entries(labels).every(([k, v]) => m.labels[k] === v))?.value;
@@ -77,7 +77,7 @@ alerting:
       return (value('contention_alert_batches_sent_total', receiver) ?? 0) >= 1;
     }, 10_000, 'the delivery counter');
     expect(value('contention_alert_batches_dropped_total', receiver)).toBe(0);
-    const subject = { subject_kind: 'process', subject: `node[${leaker.pid}]`, resource: 'private_bytes' };
+    const subject = { subject_kind: 'process', subject: `node ${leaker.token}.js[${leaker.pid}]`, resource: 'private_bytes' };
     expect(value('contention_leak_suspected', subject)).toBe(1);
     expect(value('contention_growth_bytes_per_second', subject)).toBeGreaterThan(0);
   });
@@ -93,7 +93,7 @@ alerting:
   });
 
   it('a reload keeps the detector\'s alert: neither resolved nor started again', async () => {
-    const mine = async () => (await alerts()).find((a) => a.labels.source === 'detector' && a.labels.subject === `node[${leaker.pid}]`);
+    const mine = async () => (await alerts()).find((a) => a.labels.source === 'detector' && a.labels.subject === `node ${leaker.token}.js[${leaker.pid}]`);
     const before = await mine();
     expect(before).toBeDefined();
     agent.proc.kill('SIGHUP');
@@ -108,15 +108,15 @@ alerting:
     expect(after?.startsAt).toBe(before!.startsAt);
     expect(after?.status.state).toBe('active');
     // (with windows this short, other processes warming up come and go as suspects: only the child counts)
-    expect(agent.logs()).not.toMatch(new RegExp(`msg="alert resolved" alertname=LeakSuspected .*summary="process node\\[${leaker.pid}\\]`));
+    expect(agent.logs()).not.toMatch(new RegExp(`msg="alert resolved" alertname=LeakSuspected .*summary="process node ${leaker.token}\\.js\\[${leaker.pid}\\]`));
   });
 
   it('resolves the detector\'s alert when the leak stops', async () => {
     leaker.kill();
     await waitFor(async () => {
-      const mine = (await alerts()).filter((a) => a.labels.source === 'detector' && a.labels.subject === `node[${leaker.pid}]`);
+      const mine = (await alerts()).filter((a) => a.labels.source === 'detector' && a.labels.subject === `node ${leaker.token}.js[${leaker.pid}]`);
       return mine.length === 0;
     }, 45_000, 'the detector alert to resolve');
-    expect(agent.logs()).toMatch(new RegExp(`msg="alert resolved" alertname=LeakSuspected .*summary="process node\\[${leaker.pid}\\]`));
+    expect(agent.logs()).toMatch(new RegExp(`msg="alert resolved" alertname=LeakSuspected .*summary="process node ${leaker.token}\\.js\\[${leaker.pid}\\]`));
   });
 });

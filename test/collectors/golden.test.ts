@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createCollectors } from '../../agent/agent.js';
+import { COLLECTOR_NAMES } from '../../agent/collectors/names.js';
 import { configSchema } from '../../agent/config/schema.js';
 import { createLogger } from '../../agent/log.js';
 import { linuxPlatform } from '../../agent/platform/platform.js';
@@ -43,7 +44,7 @@ for (const [path, capture] of Object.entries(TREE)) {
 }
 for (const disk of BLOCK) mkdirSync(join(sysfs, 'block', disk), { recursive: true });
 
-const collectors = Object.fromEntries(['kernel_tables', 'kernel_pools', 'memory', 'cpu', 'disk_queue', 'pressure', 'host_info', 'processes'].map((n) => [n, COLLECTORS.includes(n as never)]));
+const collectors = Object.fromEntries(COLLECTOR_NAMES.map((n) => [n, COLLECTORS.includes(n as never)]));
 const config = configSchema.parse({ paths: { procfs, sysfs }, collectors });
 const sampling = createCollectors(config, linuxPlatform);
 afterAll(() => sampling.stop());

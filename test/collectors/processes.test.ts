@@ -98,8 +98,8 @@ describe('the processes collector on real children', () => {
         counts.push(exported);
         outcomes.push(sample.collectors.find((c) => c.name === 'processes')!.status === 'ok');
       }
-      // groups: at most 5 names + other, 7 families each; top K: 3 per family; errors: 4 reasons
-      for (const n of counts) expect(n).toBeLessThanOrEqual(6 * 7 + 3 * 3 + 4);
+      // groups: at most 5 names + other, 8 families each; the top set: at most 6 measures x 3 rows, 10 families each; errors: 4 reasons
+      for (const n of counts) expect(n).toBeLessThanOrEqual(6 * 8 + 6 * 3 * 10 + 4);
       expect(outcomes).toEqual(Array(10).fill(true));
     } finally {
       runtime.stop();
@@ -131,6 +131,45 @@ describe('a process that vanishes mid-read', () => {
       expect(pids).toEqual([String(process.pid)]);
     } finally {
       runtime.stop();
+    }
+  });
+});
+
+describe('the top set', () => {
+  it('is the union of the top K by each measure, every row with all its figures, criteria processes kept', async () => {
+    const hog = await startChild(SCRIPTS.hog());
+    const holder = await startChild(SCRIPTS.fds(500));
+    const watched = await startChild(SCRIPTS.idle());
+    const runtime = processRuntime(`process_groups: { top_k: 2 }\ncriteria:\n  - name: watched\n    include: [{ cmdline: "${watched.token}" }]\n`);
+    try {
+      await runtime.sampler.sampleOnce();
+      await sleep(1000);
+      const sample = await runtime.sampler.sampleOnce();
+      const top = sample.facts.processes!.top!;
+      expect(top.length).toBeLessThanOrEqual(6 * 2 + 1);
+      const pids = top.map((r) => r.pid);
+      expect(pids).toContain(holder.pid); // top by handles
+      expect(pids).toContain(watched.pid); // in a criteria, though top by nothing
+      const byPid = new Map<string, Set<string>>();
+      for (const [name, list] of sample.families) {
+        if (!name.startsWith('contention_process_') || name.startsWith('contention_process_group_')) continue;
+        for (const s of list) if (s.labels.pid) byPid.set(s.labels.pid, (byPid.get(s.labels.pid) ?? new Set()).add(name));
+      }
+      expect([...byPid.keys()].sort()).toEqual(pids.map(String).sort());
+      const always = ['private_bytes', 'working_set_bytes', 'handles', 'threads', 'cpu_seconds_per_second', 'private_growth_bytes_per_second', 'major_page_faults_per_second'];
+      for (const [pid, names] of byPid) for (const f of always) expect(names.has(`contention_process_${f}`), `${pid} ${f}`).toBe(true);
+      // our own children's /proc/PID/io is readable, so their rows carry I/O too
+      expect(byPid.get(String(holder.pid))!.has('contention_process_io_read_bytes_per_second')).toBe(true);
+      expect(byPid.get(String(holder.pid))!.has('contention_process_io_write_bytes_per_second')).toBe(true);
+      const hogRow = rowOf(sample, hog.pid)!;
+      expect(hogRow.rates.cpu).toBeGreaterThan(0);
+      expect(hogRow.displayName).toBe(`node ${hog.token}.js`);
+      // the descriptor holder's limit was read: it holds more than 64
+      const limits = series(sample, 'contention_process_open_files_limit').find((s) => s.labels.pid === String(holder.pid));
+      expect(limits?.value).toBeGreaterThan(500);
+    } finally {
+      runtime.stop();
+      for (const c of [hog, holder, watched]) c.kill();
     }
   });
 });

@@ -113,7 +113,7 @@ describe('config reload', () => {
 describe('a /proc without PSI or diskstats', () => {
   const fakeProc = (): string => {
     const procfs = mkdtempSync(join(tmpdir(), 'ca-proc-'));
-    for (const rel of ['meminfo', 'stat', 'loadavg', 'sys/fs/file-nr', 'sys/kernel/pid_max', 'sys/kernel/threads-max', 'sys/vm/overcommit_memory']) {
+    for (const rel of ['meminfo', 'stat', 'loadavg', 'sys/fs/file-nr', 'sys/kernel/pid_max', 'sys/kernel/threads-max', 'sys/vm/overcommit_memory', 'vmstat', 'self/mountinfo', 'sys/net/ipv4/ip_local_port_range', 'net/tcp']) {
       mkdirSync(dirname(join(procfs, rel)), { recursive: true });
       // copyFileSync sees procfs files as empty (they report size 0), so read and write them.
       writeFileSync(join(procfs, rel), readFileSync(join('/proc', rel)));

@@ -12,7 +12,8 @@ import { ALERT_THRESHOLDS, ruleThreshold } from '../helpers/alert-thresholds.js'
 /** Being built alongside the policies; pinned names the Policies dashboard reads. */
 const POLICY_METRICS = ['contention_policy_active', 'contention_policy_actions_total', 'contention_policy_violations_total'];
 const KNOWN_METRICS = new Set([...Object.keys(catalog), ...POLICY_METRICS, 'ALERTS']);
-const WINDOWS_ONLY = /system_ptes|"(non)?paged"/;
+// Pool limits are Windows-only too: Linux's only one, vmalloc's address window, is never reachable and is filtered out.
+const WINDOWS_ONLY = /system_ptes|"(non)?paged"|contention_kernel_pool_limit_bytes/;
 const vars = { job: 'contention-agent', instance: '127.0.0.1:9947' };
 
 const HOST_DASHBOARDS = DASHBOARD_FILES.filter((d) => d.file !== 'fleet.json');
@@ -112,7 +113,12 @@ describe('dashboard conventions', () => {
 
   it('names the Windows-only and policy-only panels, and no others, and says so in their description', () => {
     const of = (audience: string) => panels.filter(({ panel }) => audienceOf(panel) === audience).map((p) => p.name).sort();
-    expect(of('windows')).toEqual(['host-contention.json: Free system PTEs (Windows only)', 'host-contention.json: Free system PTEs over time (Windows only)']);
+    expect(of('windows')).toEqual([
+      'host-contention.json: Free system PTEs (Windows only)',
+      'host-contention.json: Free system PTEs over time (Windows only)',
+      'host-contention.json: Kernel pools: share of limit (Windows only)',
+      'host-contention.json: Kernel pools: share of limit over time (Windows only)',
+    ]);
     expect(of('policies')).toEqual(DASHBOARD_FILES.find((d) => d.file === 'policies.json')!.json.panels.filter((p) => p.type !== 'row').map((p) => `policies.json: ${p.title}`).sort());
     for (const { name, panel } of panels) {
       const text = exprs(panel).join('\n');

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { audienceOf } from '../../agent/dashboards/panels.js';
 import { ROOT, startAgent, waitFor, writeConfig, type RunningAgent } from '../helpers/agent.js';
+import { makeMemoryCgroup, type MemoryCgroup } from '../helpers/cgroups.js';
 import { killAllChildren, SCRIPTS, startChild, type Child } from '../helpers/children.js';
 import { promQuery, startPrometheus, type RunningServer } from '../helpers/servers.js';
 import { DASHBOARD_FILES, dataPanels, labelValuesQuery, substitute, type Substitutions } from './dashboard-json.js';
@@ -31,6 +32,7 @@ describe('the dashboards against a real Prometheus scraping a real agent with a 
   let leaker: Child;
   let handles: Child;
   let agent: RunningAgent;
+  let cgroup: MemoryCgroup | undefined;
   let prometheus: RunningServer;
   let vars: Substitutions;
 
@@ -40,6 +42,9 @@ describe('the dashboards against a real Prometheus scraping a real agent with a 
     // than a test-sized memory leak.
     leaker = await startChild(SCRIPTS.leak(1, 100));
     handles = await startChild(SCRIPTS.fdLeak(20, 100));
+    // The leaker runs under a memory limit, so the cgroup panels have a cgroup to show (far from full: 8 GiB).
+    cgroup = makeMemoryCgroup(`ca-dash-${process.pid}`, 8 * 2 ** 30);
+    cgroup.join(leaker.pid);
     // A short detection window so the leak is suspected (and LeakSuspected pending) within the test.
     agent = await startAgent([
       `--config.file=${writeConfig(`sampling: { interval: 500ms, queue_interval: 500ms }\ndetection: { window: 20s, min_window: 8s }\ncriteria:\n  - name: leaky\n    include: [{ cmdline: "${leaker.token}" }, { cmdline: "${handles.token}" }]\n`)}`,
@@ -61,6 +66,7 @@ describe('the dashboards against a real Prometheus scraping a real agent with a 
     await prometheus?.stop();
     await agent?.stop();
     killAllChildren();
+    cgroup?.remove();
   });
 
   it('answers every variable query: the job, this agent as a host, and the leaking child\'s group', async () => {
@@ -108,6 +114,6 @@ describe('the dashboards against a real Prometheus scraping a real agent with a 
     expect((await promQuery(prometheus.url, expr('Top processes by private bytes'))).map((r) => r.metric.pid)).toContain(String(leaker.pid));
     expect((await promQuery(prometheus.url, expr('Top processes by handles'))).map((r) => r.metric.pid)).toContain(String(handles.pid));
     const suspects = await promQuery(prometheus.url, expr('Leak suspects'));
-    expect(suspects.map((r) => `${r.metric.subject_kind} ${r.metric.subject}`)).toEqual(expect.arrayContaining(['process_group leaky', `process node[${leaker.pid}]`]));
+    expect(suspects.map((r) => `${r.metric.subject_kind} ${r.metric.subject}`)).toEqual(expect.arrayContaining(['process_group leaky', `process node ${leaker.token}.js[${leaker.pid}]`]));
   });
 });

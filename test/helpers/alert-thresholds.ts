@@ -19,6 +19,16 @@ export const ALERT_THRESHOLDS: Readonly<Record<string, number>> = {
   IOPressureStall: THRESHOLDS.pressureSomeWarning,
   IOPressureFullStall: THRESHOLDS.pressureFullWarning,
   CPUPressureStall: THRESHOLDS.cpuPressureSomeWarning,
+  CPUAllBusy: THRESHOLDS.cpuUtilizationWarning,
+  ProcessNearFdLimit: THRESHOLDS.processFdWarning,
+  ProcessFdLimitExhausted: THRESHOLDS.processFdCritical,
+  CgroupMemoryNearLimit: THRESHOLDS.cgroupMemoryWarning,
+  CgroupMemoryExhausted: THRESHOLDS.cgroupMemoryCritical,
+  CgroupPidsNearLimit: THRESHOLDS.cgroupPidsWarning,
+  FilesystemSpaceLow: THRESHOLDS.filesystemAvailWarning,
+  FilesystemSpaceExhausted: THRESHOLDS.filesystemAvailCritical,
+  FilesystemInodesLow: THRESHOLDS.filesystemFilesFreeWarning,
+  FilesystemInodesExhausted: THRESHOLDS.filesystemFilesFreeCritical,
 };
 
 /** The number a rule expression compares against (the last `< N` or `> N` not inside a call). */

@@ -50,6 +50,7 @@ export function processRow(over: Partial<ProcessRow> & { pid: number }): Process
     ppid: 1, startTime: 1_700_000_000_000 + over.pid, state: 'S', comm, exe: `/usr/bin/${comm}`, cmdline: comm, argv0: comm,
     uid: 1000, user: 'app', gid: 1000, group: 'app', privateBytes: 10 * 2 ** 20, workingSetBytes: 10 * 2 ** 20, virtualBytes: 100 * 2 ** 20,
     threads: 1, cpuSeconds: 0, handles: 10, criteria: [], processGroup: comm,
+    displayName: comm, rates: { cpu: 0, privateGrowth: 0 },
     ...over,
   };
 }

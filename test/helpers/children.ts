@@ -20,6 +20,17 @@ export const SCRIPTS = {
   threads: (n: number) =>
     `const { Worker } = require('worker_threads'); let up = 0; for (let i = 0; i < ${n}; i++) { const w = new Worker('Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0)', { eval: true }); w.on('online', () => { if (++up === ${n}) console.log('ready'); }); }`,
   idle: () => `console.log('ready'); setInterval(() => {}, 1e6);`,
+  /** Opens descriptors until open() fails with EMFILE, then keeps them all: a process at its RLIMIT_NOFILE. */
+  fdsToLimit: () =>
+    `const fs = require('fs'); const fds = []; let err = ''; for (;;) { try { fds.push(fs.openSync('/dev/null', 'r')); } catch (e) { err = e.code; break; } } console.log('ready ' + err + ' ' + fds.length); setInterval(() => {}, 1e6);`,
+  /**
+   * Joins the cgroup directory `dir` (v1 memory or v2), then allocates 1 MiB at a time until the
+   * cgroup's usage reaches `share` of its limit, and holds it: a service near memory.max.
+   */
+  fillCgroup: (dir: string, usageFile: string, limitBytes: number, share: number) =>
+    `const fs = require('fs'); fs.writeFileSync(${JSON.stringify(dir)} + '/cgroup.procs', String(process.pid)); const held = [];
+     const usage = () => Number(fs.readFileSync(${JSON.stringify(dir)} + '/' + ${JSON.stringify(usageFile)}, 'utf8'));
+     const t = setInterval(() => { if (usage() >= ${share} * ${limitBytes}) { clearInterval(t); console.log('ready'); setInterval(() => {}, 1e6); return; } held.push(Buffer.alloc(1024 * 1024, 1)); }, 5);`,
   /** Busy on one CPU, in slices, so that its timers (the orphan guard among them) still run. */
   hog: () => `console.log('ready'); (function spin() { const end = Date.now() + 50; while (Date.now() < end); setImmediate(spin); })();`,
   /** Ignores SIGTERM (needs SIGKILL). */
@@ -39,11 +50,18 @@ const running = new Set<ChildProcess>();
  * Starts a node child running `script`, with a unique token in its command line so that criteria
  * in tests match it and nothing else. Resolves once it printed "ready".
  */
-export async function startChild(script: string, token = `ca-test-${process.pid}-${Math.random().toString(36).slice(2, 10)}`): Promise<Child> {
+export async function startChild(
+  script: string,
+  token = `ca-test-${process.pid}-${Math.random().toString(36).slice(2, 10)}`,
+  opts: { nofile?: number } = {},
+): Promise<Child> {
   const dir = mkdtempSync(join(tmpdir(), 'ca-child-'));
   const file = join(dir, `${token}.js`);
   writeFileSync(file, orphanGuard(process.pid) + script);
-  const proc = spawn(process.execPath, [file, token], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // A descriptor limit is set by the shell that execs node, so the child starts under it.
+  const proc = opts.nofile
+    ? spawn('bash', ['-c', `ulimit -n ${opts.nofile} && exec "$0" "$@"`, process.execPath, file, token], { stdio: ['ignore', 'pipe', 'inherit'] })
+    : spawn(process.execPath, [file, token], { stdio: ['ignore', 'pipe', 'inherit'] });
   running.add(proc);
   proc.once('exit', () => running.delete(proc));
   await new Promise<void>((resolve, reject) => {

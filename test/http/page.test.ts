@@ -45,7 +45,7 @@ describe('the status page in a real browser', () => {
   });
 
   it('fits a phone screen without sideways scrolling of the page', async () => {
-    const { page } = await open({ width: 375, height: 740 });
+    const { page } = await open({ width: 390, height: 740 });
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);
     await page.close();
@@ -99,7 +99,8 @@ describe('the status page with a leaking process', () => {
     const browser = await launchChromium();
     try {
       const { page, errors } = await openPage(browser, agent.url);
-      await page.waitForFunction((pid) => document.querySelector('#leaks tbody')?.textContent?.includes(`node[${pid}]`), leaker.pid, { timeout: 45_000 });
+      const subject = `node ${leaker.token}.js[${leaker.pid}]`;
+      await page.waitForFunction((s) => document.querySelector('#leaks tbody')?.textContent?.includes(s), subject, { timeout: 45_000 });
       expect(await page.textContent('#leaks tbody')).toMatch(/process_group leaky\s*private_bytes/);
       await page.waitForFunction(() => document.querySelectorAll('#charts canvas').length >= 3, undefined, { timeout: 20_000 });
       // A drawn chart has non-blank pixels: count them in the first canvas.
@@ -111,11 +112,64 @@ describe('the status page with a leaking process', () => {
         return n;
       });
       expect(inked).toBeGreaterThan(100);
+      // On a phone, with the leak's alert showing, nothing widens the page.
+      await page.waitForFunction(() => document.querySelectorAll('#alerts li:not(.ok)').length > 0, undefined, { timeout: 30_000 });
+      await page.setViewportSize({ width: 390, height: 800 });
+      expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
       expect(errors).toEqual([]);
     } finally {
       await browser.close();
       await agent.stop();
       leaker.kill();
+    }
+  });
+});
+
+describe('the status page on a busy host', () => {
+  it('shows the hog in the CPU table by pid and display name, every cell filled, and says how much history leak judging still needs', async () => {
+    const hog = await startChild(SCRIPTS.hog());
+    const agent = await startAgent([`--config.file=${writeConfig('sampling: { interval: 1s }\n')}`]);
+    const browser = await launchChromium();
+    try {
+      const { page, errors } = await openPage(browser, agent.url);
+      const row = async () =>
+        page.evaluate((pid) => {
+          const tr = [...document.querySelectorAll('#cpu-processes tbody tr')].find((r) => r.firstElementChild?.textContent === String(pid));
+          return tr ? [...tr.children].map((td) => td.textContent ?? '') : undefined;
+        }, hog.pid);
+      await page.waitForFunction((pid) => [...document.querySelectorAll('#cpu-processes tbody tr td:first-child')].some((td) => td.textContent === String(pid)), hog.pid, { timeout: 30_000 });
+      const cells = (await row())!;
+      expect(cells).toHaveLength(10);
+      for (const [i, cell] of cells.entries()) expect(cell.trim(), `cell ${i} of ${JSON.stringify(cells)}`).not.toBe('');
+      expect(cells[1]).toBe(`node ${hog.token}.js`);
+      expect(cells[3]).toMatch(/^\d+%$/);
+      expect(Number(cells[3]!.replace('%', ''))).toBeGreaterThan(0);
+      expect(cells[8]).toMatch(/\/s$/); // our child's /proc/PID/io is readable: a rate, not n/a
+      // The default detection needs 30 minutes of history: the page says how many more.
+      await expect(page.textContent('#judging')).resolves.toMatch(/^Judging: \d+ more minutes of history needed/);
+      await expect(page.textContent('#leaks tbody')).resolves.toMatch(/too little history/);
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+      await agent.stop();
+      hog.kill();
+    }
+  });
+
+  it('greys the whole page with the age of what it shows when the agent stops answering', async () => {
+    const agent = await startAgent([`--config.file=${writeConfig('sampling: { interval: 1s }\n')}`]);
+    const browser = await launchChromium();
+    try {
+      const { page } = await openPage(browser, agent.url);
+      await page.waitForFunction(() => document.getElementById('status')?.textContent?.startsWith('live'));
+      expect(await page.evaluate(() => document.body.className)).toBe('');
+      await agent.stop();
+      await page.waitForFunction(() => document.body.className === 'stale', undefined, { timeout: 20_000 });
+      expect(await page.textContent('#status')).toMatch(/showing data \d+ s old/);
+      const opacity = await page.evaluate(() => Number(getComputedStyle(document.querySelector('main')!).opacity));
+      expect(opacity).toBeLessThan(1);
+    } finally {
+      await browser.close();
     }
   });
 });

@@ -17,7 +17,7 @@ describe('rule files', () => {
   it('loads the shipped rules: every group, alert and recording rule', () => {
     const r = loadRuleFiles(expandRuleFiles([], '/nowhere').files);
     if (!r.ok) throw new Error(r.errors.join('\n'));
-    expect(r.groups.map((g) => g.name)).toEqual(['contention-kernel', 'contention-memory', 'contention-saturation', 'contention-agent']);
+    expect(r.groups.map((g) => g.name)).toEqual(['contention-kernel', 'contention-memory', 'contention-limits', 'contention-saturation', 'contention-agent']);
     const rules = r.groups.flatMap((g) => g.rules);
     expect(rules.filter((x) => x.kind === 'record').map((x) => x.name)).toEqual(['contention:memory_headroom_bytes']);
     expect(rules.find((x) => x.name === 'KernelPoolGrowing')).toMatchObject({ kind: 'alert', forMs: 3_600_000 });

@@ -5,6 +5,8 @@
   var pollMs = 5000;
   var failures = 0;
   var charts = {};
+  var lastSample = 0;
+  var lastInterval = 5;
 
   function $(id) { return document.getElementById(id); }
 
@@ -58,35 +60,59 @@
       var conf = l.confidence === undefined ? '' : Math.round(l.confidence * 100) + '%';
       return el('tr', null, [el('td', null, [l.subjectKind + ' ' + l.subject]), el('td', null, [l.resource]), el('td', { class: 'num' }, [growth]), el('td', { class: 'num' }, [conf])]);
     });
-    if (rows.length === 0) rows = [el('tr', null, [el('td', { colspan: '4', class: 'empty' }, ['No leak suspected.'])])];
+    var j = state.judging;
+    var short = j && j.historySeconds < j.neededSeconds;
+    if (rows.length === 0) rows = [el('tr', null, [el('td', { colspan: '4', class: 'empty' }, [short ? 'None yet: too little history to judge.' : 'No leak suspected.'])])];
     replace($('leaks').tBodies[0], rows);
+    $('judging').textContent = short
+      ? 'Judging: ' + Math.ceil((j.neededSeconds - j.historySeconds) / 60) + ' more minutes of history needed (it has ' + duration(j.historySeconds) + ' of the ' + duration(j.neededSeconds) + ' the trend test needs).'
+      : '';
     var soonest = state.exhaustion.slice(0, 3).map(function (e) { return e.resource + ' in ' + duration(e.seconds); });
     $('exhaustion').textContent = soonest.length ? 'Projected exhaustion: ' + soonest.join(', ') + '.' : '';
   }
 
+  function alertCard(a) {
+    return el('li', { class: a.severity }, [
+      el('div', null, [el('span', { class: 'sev' }, [a.severity]), el('span', { class: 'what' }, [a.alertname])]),
+      el('div', { class: 'detail' }, [a.summary + (a.state === 'pending' ? ' (pending since ' : ' since ') + new Date(a.activeAt).toLocaleTimeString() + (a.state === 'pending' ? ')' : '')]),
+    ]);
+  }
+
   function renderAlerts(state) {
-    var items = state.alerts.map(function (a) {
-      return el('li', { class: a.severity }, [
-        el('div', null, [el('span', { class: 'sev' }, [a.severity]), el('span', { class: 'what' }, [a.alertname + (a.state === 'pending' ? ' (pending)' : '')])]),
-        el('div', { class: 'detail' }, [a.summary + ' since ' + new Date(a.activeAt).toLocaleTimeString()]),
+    var firing = state.alerts.filter(function (a) { return a.state === 'firing'; }).map(alertCard);
+    var pending = state.alerts.filter(function (a) { return a.state === 'pending'; }).map(alertCard);
+    if (firing.length === 0) firing = [el('li', { class: 'ok' }, ['No alert is firing.'])];
+    if (pending.length === 0) pending = [el('li', { class: 'ok' }, ['None pending.'])];
+    replace($('alerts'), firing);
+    replace($('pending'), pending);
+  }
+
+  function perSecond(n) { return n === undefined || n === null ? 'n/a' : bytes(n) + '/s'; }
+
+  function processRows(list) {
+    var rows = (list || []).map(function (p) {
+      return el('tr', null, [
+        // cmdline and user are in the state only when the agent is set to expose them.
+        el('td', { class: 'num' }, [p.pid]),
+        el('td', p.cmdline === undefined ? null : { title: p.cmdline + ' (' + p.user + ')' }, [p.name + (p.unit ? ' (' + p.unit + ')' : '')]),
+        el('td', null, [p.group]),
+        el('td', { class: 'num' }, [Math.round(p.cpu * 100) + '%']),
+        el('td', { class: 'num' }, [bytes(p.privateBytes)]),
+        el('td', { class: 'num' }, [(p.growthPerSecond > 0 ? '+' : '') + bytes(p.growthPerSecond) + '/s']),
+        el('td', { class: 'num' }, [String(p.handles)]),
+        el('td', { class: 'num' }, [String(p.threads)]),
+        // Unreadable I/O (another user's process, an unprivileged agent; Windows) says so rather than staying blank.
+        el('td', { class: 'num' }, [perSecond(p.ioReadPerSecond)]),
+        el('td', { class: 'num' }, [perSecond(p.ioWritePerSecond)]),
       ]);
     });
-    if (items.length === 0) items = [el('li', { class: 'ok' }, ['No alert is firing.'])];
-    replace($('alerts'), items);
+    if (rows.length === 0) rows = [el('tr', null, [el('td', { colspan: '10', class: 'empty' }, ['No process figures (the processes collector is off or not sampled yet).'])])];
+    return rows;
   }
 
   function renderProcesses(state) {
-    var rows = state.topProcesses.map(function (p) {
-      return el('tr', null, [
-        // cmdline and user are in the state only when the agent is set to expose them.
-        el('td', { class: 'num' }, [p.pid]), el('td', p.cmdline === undefined ? null : { title: p.cmdline + ' (' + p.user + ')' }, [p.name]), el('td', null, [p.group]),
-        el('td', { class: 'num' }, [bytes(p.privateBytes)]),
-        el('td', { class: 'num' }, [p.handles === undefined ? '' : String(p.handles)]),
-        el('td', { class: 'num' }, [p.threads === undefined ? '' : String(p.threads)]),
-      ]);
-    });
-    if (rows.length === 0) rows = [el('tr', null, [el('td', { colspan: '6', class: 'empty' }, ['No process figures (the processes collector is off or not sampled yet).'])])];
-    replace($('processes').tBodies[0], rows);
+    replace($('cpu-processes').tBodies[0], processRows(state.topByCpu));
+    replace($('processes').tBodies[0], processRows(state.topProcesses));
   }
 
   function renderPolicy(state) {
@@ -165,9 +191,15 @@
       .then(function (state) {
         failures = 0;
         if (state.sampleIntervalSeconds) pollMs = Math.max(1000, Math.min(15000, state.sampleIntervalSeconds * 1000));
+        lastSample = state.sampleTimestamp;
+        lastInterval = state.sampleIntervalSeconds || lastInterval;
         var status = $('status');
-        status.className = '';
-        status.textContent = 'live · updated ' + new Date().toLocaleTimeString();
+        var age = (Date.now() - state.sampleTimestamp) / 1000;
+        // An agent that answers but no longer samples is as stale as one that does not answer.
+        var stale = age > 3 * lastInterval + 5;
+        document.body.className = stale ? 'stale' : '';
+        status.className = stale ? 'stale' : '';
+        status.textContent = stale ? 'stale · the agent answers but its latest sample is ' + duration(age) + ' old' : 'live · updated ' + new Date().toLocaleTimeString();
         render(state);
         setTimeout(poll, pollMs);
       })
@@ -175,7 +207,9 @@
         failures++;
         var status = $('status');
         status.className = 'down';
-        status.textContent = 'reconnecting to the agent… (attempt ' + failures + ')';
+        // What is shown is what the agent said last: grey it, and say how old it is.
+        document.body.className = lastSample ? 'stale' : '';
+        status.textContent = 'reconnecting to the agent… (attempt ' + failures + ')' + (lastSample ? ' · showing data ' + duration((Date.now() - lastSample) / 1000) + ' old' : '');
         setTimeout(poll, Math.min(10000, 1000 * failures));
       });
   }

@@ -88,6 +88,9 @@ export interface NativeProcess {
   readonly pagedPoolBytes: number;
   readonly nonPagedPoolBytes: number;
   readonly cpuSeconds: number;
+  /** HardFaultCount: faults that read from disk (Linux's major faults), and all page faults. */
+  readonly hardFaults: number;
+  readonly pageFaults: number;
   /** `R` when a thread is running or ready, `T` when every thread is suspended, else `S`. */
   readonly state: 'R' | 'S' | 'T';
 }
@@ -195,6 +198,8 @@ function decodeRecord(buffer: Uint8Array, view: DataView, at: number, end: numbe
     pagedPoolBytes: size(SPI.QuotaPagedPoolUsage),
     nonPagedPoolBytes: size(SPI.QuotaNonPagedPoolUsage),
     cpuSeconds: Number(user + kernel) / 1e7,
+    hardFaults: u32(SPI.HardFaultCount),
+    pageFaults: u32(SPI.PageFaultCount),
     state: stateOf(view, at + SPI.Threads, threads),
   };
 }

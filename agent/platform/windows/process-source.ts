@@ -6,6 +6,8 @@
 import type { Named } from '../../process/groups.js';
 import type { ReadErrorReason } from '../../process/read-table.js';
 import type { ProcessSource } from '../../process/source.js';
+import { displayName, splitWindowsCommandLine } from '../../process/display-name.js';
+import { windowsHandleLimits } from '../../process/fd-limits.js';
 import { loadWin32 } from './ffi.js';
 import { createIdentityReader, type ProcessIdentityFields } from './identity-reader.js';
 import { processName, type NativeProcess, type SkipReason } from './process-info.js';
@@ -16,12 +18,13 @@ export const NO_NUMERIC_ID = -1;
 
 /** A native process as a table row. Windows has no numeric user or group ids, nor a primary group that criteria use. */
 export function nativeRow(p: NativeProcess, identity: ProcessIdentityFields): Named {
+  const comm = processName(p.imageName);
   return {
     pid: p.pid,
     ppid: p.ppid,
     startTime: p.startTime,
     state: p.state,
-    comm: processName(p.imageName),
+    comm,
     exe: identity.exe,
     cmdline: identity.cmdline,
     argv0: identity.argv0,
@@ -35,6 +38,10 @@ export function nativeRow(p: NativeProcess, identity: ProcessIdentityFields): Na
     threads: p.threads,
     handles: p.handles,
     cpuSeconds: p.cpuSeconds,
+    // Read/WriteTransferCount also count network and device I/O, not storage alone: not the Linux figure.
+    majorFaults: p.hardFaults,
+    minorFaults: Math.max(0, p.pageFaults - p.hardFaults),
+    displayName: displayName({ comm, exe: identity.exe, argv: splitWindowsCommandLine(identity.cmdline) }),
   };
 }
 
@@ -51,6 +58,7 @@ export function createNativeProcessSource(): ProcessSource {
   ready.catch(() => undefined);
   let stopped = false;
   return {
+    fdLimits: windowsHandleLimits,
     async read() {
       const { list, identities } = await ready;
       if (stopped) throw new Error('the process source is stopped');

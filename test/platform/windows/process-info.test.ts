@@ -69,6 +69,7 @@ describe('decodeProcessInformation', () => {
       pid: 812, ppid: 672, imageName: 'lsass.exe', startTime: boot + 2_431, sessionId: 0, threads: 9, handles: 1_544,
       privateBytes: 19_532 * 1024, workingSetBytes: 24_108 * 1024, virtualBytes: 2_184_216 * 1024,
       pagedPoolBytes: 131_072, nonPagedPoolBytes: 26_624, cpuSeconds: 208.640625, state: 'S',
+      hardFaults: 0, pageFaults: 12_345,
     });
     const sql = decoded.rows.find((r) => r.pid === 2748)!;
     expect(sql.virtualBytes).toBe(2_237_874_176 * 1024); // 2 TiB reserved: beyond 32 bits

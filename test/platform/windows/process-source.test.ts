@@ -70,6 +70,8 @@ describe('native process rows', () => {
       uid: -1, gid: -1, user: 'NT SERVICE\\MSSQLSERVER', group: '',
       privateBytes: 2_103_552 * 1024, workingSetBytes: 1_843_232 * 1024, virtualBytes: 2_237_874_176 * 1024,
       threads: 97, handles: 2_318, cpuSeconds: 86_311.71875,
+      // HardFaultCount is a major fault; the rest of PageFaultCount minor ones. No storage I/O: Windows' transfer counts mix in network I/O.
+      majorFaults: 0, minorFaults: 12_345, displayName: 'sqlservr',
     });
   });
 
@@ -112,14 +114,22 @@ describe('the processes collector over the native list', () => {
     expect(facts.processes?.rows.map((r) => `${r.pid}:${r.processGroup}`).sort()).toEqual(['2748:sql', '5124:orders', '6880:iis', '8016:MsMpEng', '948:svchost']);
   });
 
-  it('exports the top K by private bytes, handles and threads with the same labels as on Linux', async () => {
+  it('exports the top set with the same labels as on Linux, IIS pools and svchost groups named', async () => {
     const { series } = await sampleOnce();
     const top = series.filter((s) => s.metric === 'contention_process_private_bytes').map((s) => s.labels);
+    // The union of the top 2 by each measure and every criteria process, in pid order.
     expect(top).toEqual([
+      { group: 'svchost', name: 'svchost -k LocalService', pid: '948' },
       { group: 'sql', name: 'sqlservr', pid: '2748' },
-      { group: 'orders', name: 'w3wp', pid: '5124' },
+      { group: 'orders', name: 'w3wp Orders', pid: '5124' },
+      { group: 'iis', name: 'w3wp Catalog', pid: '6880' },
+      { group: 'MsMpEng', name: 'MsMpEng', pid: '8016' },
     ]);
-    expect(series.filter((s) => s.metric === 'contention_process_handles').map((s) => s.labels.pid)).toEqual(['2748', '948']);
+    // Every row of the set carries every figure Windows has.
+    for (const metric of ['contention_process_handles', 'contention_process_threads', 'contention_process_cpu_seconds_per_second', 'contention_process_major_page_faults_per_second'] as const) {
+      expect(series.filter((s) => s.metric === metric).map((s) => s.labels.pid), metric).toEqual(top.map((l) => l.pid));
+    }
+    expect(series.some((s) => s.metric === 'contention_process_io_read_bytes_per_second')).toBe(false);
   });
 
   it('counts skipped records and refused identities as counters', async () => {
