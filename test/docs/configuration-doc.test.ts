@@ -74,7 +74,7 @@ describe('docs/configuration.md and the schema', () => {
       if (!policy && text === '') missing.push(`${top}: no "## \`${top}\`" section`);
       const leaf = rest.filter((p) => p !== '[]').at(-1);
       // Documented: the key appears as a word in code in its section (a table's `key`, `a.b.key` or `{ key, ... }`).
-      const inCode = new Set([...text.matchAll(/`([^`]+)`/g)].flatMap((m) => m[1]!.match(/[a-z_]+/g) ?? []));
+      const inCode = new Set([...text.matchAll(/`([^`]+)`/g)].flatMap((m) => m[1]!.match(/[a-z_][a-z0-9_]*/g) ?? []));
       if (leaf !== undefined && !inCode.has(leaf)) missing.push(path.join('.'));
     }
     expect(missing).toEqual([]);
