@@ -4,7 +4,7 @@ import { detectionSchema, historySchema } from '../detect/schema.js';
 import { criteriaSchema } from '../process/criteria.js';
 import { rulesSchema } from '../rules/schema.js';
 import { calendarSchema, enforcementSchema, policiesSchema, policyConfigIssues } from '../policy/schema.js';
-import { isValidRegex } from './regex.js';
+import { re2Pattern } from './regex.js';
 import { duration } from './units.js';
 import { COLLECTOR_NAMES } from '../collectors/names.js';
 
@@ -55,10 +55,7 @@ export const pathsSchema = z
 export const diskSchema = z
   .object({
     /** Whole disks whose name matches are not exported (RAM disks, loop devices, floppies). */
-    device_exclude: z
-      .string()
-      .refine(isValidRegex, 'expected a valid regular expression')
-      .default('^(ram|loop|fd|zram|nbd)\\d+$'),
+    device_exclude: re2Pattern.default('^(ram|loop|fd|zram|nbd)\\d+$'),
   })
   .strict();
 

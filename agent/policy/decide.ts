@@ -1,3 +1,4 @@
+import type { LinearRegex } from '../config/regex.js';
 import { compileCriteria, type CompiledCriteria, type CriteriaConfig } from '../process/criteria.js';
 import { globToRegExp } from '../process/glob.js';
 import { processKey, type ProcessRow } from '../process/table.js';
@@ -100,7 +101,7 @@ export interface SafetyRules {
   readonly enforcement: EnforcementConfig;
   /** The agent's own pid and its parent's. */
   readonly self: { readonly pid: number; readonly ppid: number };
-  readonly protectedGlobs: ReadonlyArray<{ readonly glob: string; readonly re: RegExp }>;
+  readonly protectedGlobs: ReadonlyArray<{ readonly glob: string; readonly re: LinearRegex }>;
   /** Per criteria, the include rules that name root (`user: root` or `user: 0`). */
   readonly rootRules: ReadonlyMap<string, CompiledCriteria>;
 }

@@ -1,6 +1,7 @@
 import { validateDetailed } from 'node-cron';
 import { z } from 'zod';
 import { byteSize, duration } from '../config/units.js';
+import { glob } from '../process/criteria.js';
 
 const limitFields = {
   /** How long the limit must be exceeded without a break before the action is taken. */
@@ -76,7 +77,7 @@ export const enforcementSchema = z
     /** Log and audit what would be done, and do nothing. */
     dry_run: z.boolean().default(false),
     /** Process name globs never acted on (matched like a criteria's `name`). */
-    protected: z.array(z.string().min(1)).default(['sshd', 'systemd*', 'init', 'login', 'agetty', 'dbus-daemon']),
+    protected: z.array(glob).default(['sshd', 'systemd*', 'init', 'login', 'agetty', 'dbus-daemon']),
     /** Stops allowed per policy in any hour; past it the agent logs and alerts instead. */
     max_stops_per_hour: z.number().int().min(0).default(5),
     /** Stops allowed for all policies together in any hour. */

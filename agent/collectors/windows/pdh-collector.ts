@@ -1,3 +1,4 @@
+import { compileRegex } from '../../config/regex.js';
 import type { Labels, Sink } from '../../metrics/sample.js';
 import type { MetricName } from '../../metrics/catalog.js';
 import { LIVE_HOST_COUNTERS } from '../../platform/windows/counters.js';
@@ -40,7 +41,7 @@ export function pdhCollector(spec: PdhCollectorSpec): CollectorSpec & { readonly
       const counters = LIVE_HOST_COUNTERS.filter((c) => own.has(c.family.metric));
       const ready = openPdhQuery(counters);
       ready.catch(() => undefined); // reported by update()
-      const deviceExclude = new RegExp(ctx.config.disk.device_exclude);
+      const deviceExclude = compileRegex(ctx.config.disk.device_exclude);
       let collections = 0;
       return {
         async update(sink) {
