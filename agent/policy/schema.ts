@@ -12,7 +12,7 @@ const memoryLimit = <A extends readonly [string, ...string[]]>(actions: A) =>
   z.object({ limit: byteSize(), action: z.enum(actions).default(actions[0]), ...limitFields }).strict();
 
 const countLimit = <A extends readonly [string, ...string[]]>(actions: A) =>
-  z.object({ limit: z.number().int().min(1), action: z.enum(actions).default(actions[0]), ...limitFields }).strict();
+  z.object({ limit: z.number().int().min(1).max(2 ** 32), action: z.enum(actions).default(actions[0]), ...limitFields }).strict();
 
 export const allocationSchema = z
   .object({
@@ -79,9 +79,9 @@ export const enforcementSchema = z
     /** Process name globs never acted on (matched like a criteria's `name`). */
     protected: z.array(glob).default(['sshd', 'systemd*', 'init', 'login', 'agetty', 'dbus-daemon']),
     /** Stops allowed per policy in any hour; past it the agent logs and alerts instead. */
-    max_stops_per_hour: z.number().int().min(0).default(5),
+    max_stops_per_hour: z.number().int().min(0).max(10_000).default(5),
     /** Stops allowed for all policies together in any hour. */
-    max_stops_per_hour_total: z.number().int().min(0).default(10),
+    max_stops_per_hour_total: z.number().int().min(0).max(10_000).default(10),
     /** Time between SIGTERM and SIGKILL. */
     stop_grace: duration().default(10),
     /** Total CPU use (0 to 1) at and above which CPU shares apply: WSRM's 70%. */
