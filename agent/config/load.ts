@@ -1,7 +1,7 @@
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import type { z } from 'zod';
 import type { Override } from '../cli/args.js';
-import { CONFIG_FILE_MAX_BYTES, readBounded } from '../text/bounded-read.js';
+import { CONFIG_FILE_MAX_BYTES, readBounded } from '../files/bounded-read.js';
 import { configSchema, type Config } from './schema.js';
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };

@@ -2,7 +2,7 @@ import { dirname, resolve } from 'node:path';
 import { createSecureContext, type SecureVersion, type TLSSocket } from 'node:tls';
 import { z } from 'zod';
 import { formatPath, loadYamlFile } from '../config/load.js';
-import { CONFIG_FILE_MAX_BYTES, readBounded } from '../text/bounded-read.js';
+import { CONFIG_FILE_MAX_BYTES, readBounded } from '../files/bounded-read.js';
 
 // The web config file in the Prometheus exporter-toolkit's format, so one file can serve this agent
 // and the exporters beside it. Only the keys implemented here are accepted: an unknown key is an error

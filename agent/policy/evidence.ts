@@ -1,8 +1,9 @@
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { makeDirs } from '../files/make-dirs.js';
 import { join } from 'node:path';
 import type { Point } from '../history/source.js';
 import { PROC_FILE_MAX_BYTES } from '../procfs/read.js';
-import { readBounded } from '../text/bounded-read.js';
+import { readBounded } from '../files/bounded-read.js';
 import type { Violation } from './decide.js';
 
 /** What one stop leaves behind, read from /proc just before the signal. */
@@ -24,7 +25,7 @@ export function captureEvidence(opts: EvidenceOptions, violation: Violation, his
   const { subject } = violation;
   const name = `${new Date(now).toISOString().replace(/[:.]/g, '-')}-${subject.pid}-${violation.measure}`;
   const dir = join(opts.dir, name);
-  mkdirSync(dir, { recursive: true, mode: 0o750 });
+  makeDirs(dir, 0o750);
   const missing: Record<string, string> = {};
   for (const file of PROC_FILES) {
     try {

@@ -2,6 +2,16 @@ import { validateDetailed } from 'node-cron';
 import { z } from 'zod';
 import { byteSize, duration } from '../config/units.js';
 import { glob } from '../process/criteria.js';
+import { writablePathProblem } from '../files/make-dirs.js';
+
+/** A path the agent writes files at: refused at load when it lies on a kernel pseudo-filesystem. */
+const writablePath = z
+  .string()
+  .min(1)
+  .superRefine((path, ctx) => {
+    const problem = writablePathProblem(path);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 const limitFields = {
   /** How long the limit must be exceeded without a break before the action is taken. */
@@ -90,7 +100,7 @@ export const enforcementSchema = z
     nice: z.number().int().min(1).max(19).default(10),
     audit_log: z
       .object({
-        path: z.string().min(1).default('/var/log/contention-agent/policy-audit.jsonl'),
+        path: writablePath.default('/var/log/contention-agent/policy-audit.jsonl'),
         /** Size at which the log is rotated to `.1`, `.1` to `.2`, and so on. */
         max_bytes: byteSize().default(10 * 2 ** 20),
         /** Rotated files kept. */
@@ -99,7 +109,7 @@ export const enforcementSchema = z
       .strict()
       .prefault({}),
     /** Where a directory of evidence is written before each stop. */
-    evidence_dir: z.string().min(1).default('/var/lib/contention-agent/evidence'),
+    evidence_dir: writablePath.default('/var/lib/contention-agent/evidence'),
     /** Evidence directories kept; the oldest go first. */
     max_evidence: z.number().int().min(1).max(10_000).default(50),
     /** How much of the tripped measure's history goes into the evidence. */

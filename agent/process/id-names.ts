@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { readBounded } from '../text/bounded-read.js';
+import { readBounded } from '../files/bounded-read.js';
 import { parseIdNames } from '../procfs/passwd.js';
 
 export interface IdNames {

@@ -1,5 +1,5 @@
 import { closeSync, openSync, readSync } from 'node:fs';
-import { TooLargeError } from '../text/bounded-read.js';
+import { TooLargeError } from '../files/bounded-read.js';
 import { PROC_FILE_MAX_BYTES } from './read.js';
 
 // One buffer for every per-process file: each is parsed before the next is read.

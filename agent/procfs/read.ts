@@ -1,5 +1,5 @@
 import { closeSync, openSync, readSync } from 'node:fs';
-import { TooLargeError } from '../text/bounded-read.js';
+import { TooLargeError } from '../files/bounded-read.js';
 
 /**
  * The most read from one /proc or /sys file. The largest the agent reads (/proc/stat on a machine with

@@ -1,5 +1,5 @@
 import { readdirSync } from 'node:fs';
-import { CONFIG_FILE_MAX_BYTES, readBounded } from '../text/bounded-read.js';
+import { CONFIG_FILE_MAX_BYTES, readBounded } from '../files/bounded-read.js';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';

@@ -6,7 +6,7 @@ import bcrypt from 'bcryptjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../agent/config/load.js';
 import { readProcFile } from '../../agent/procfs/read.js';
-import { TooLargeError } from '../../agent/text/bounded-read.js';
+import { TooLargeError } from '../../agent/files/bounded-read.js';
 import { CLI, parseExposition, startAgent, type RunningAgent, writeConfig } from '../helpers/agent.js';
 
 const cli = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000 });

@@ -1,5 +1,5 @@
 import { closeSync, openSync, readSync } from 'node:fs';
-import { formatBytes } from './bytes.js';
+import { formatBytes } from '../text/bytes.js';
 
 /** A file longer than the agent will read from it: a device such as /dev/zero, or a file grown by mistake. */
 export class TooLargeError extends Error {
