@@ -7,6 +7,7 @@ import type { Config } from '../config/schema.js';
 import { createHttpServer, parseListenAddress } from '../http/server.js';
 import { pageRoutes, stateRoute } from '../http/page-assets.js';
 import { createWebGuard } from '../http/web-guard.js';
+import { logMetricsStage } from '../log.js';
 import { buildState, type State } from '../http/state.js';
 import type { Sample } from '../metrics/sample.js';
 import type { SeriesSource } from '../history/source.js';
@@ -52,7 +53,7 @@ export async function run(config: Config, log: Logger, configFile: string | unde
       ? { onRecord: (a) => eventLog.write({ kind: 'policy', decision: { policy: a.policy, action: a.action, outcome: a.outcome, pid: a.pid, name: a.name, reason: `${a.criteria}: ${a.measure}` } }) }
       : {}),
   });
-  const stages = [deliveryMetricsStage(delivery), policy.stage];
+  const stages = [deliveryMetricsStage(delivery), policy.stage, logMetricsStage()];
   const rules = loadConfiguredRules(config, configFile);
   if (!rules.ok) {
     for (const error of rules.errors) process.stderr.write(`${error}\n`);

@@ -39,6 +39,10 @@ export const catalog = {
     type: 'gauge', labels: [],
     help: 'Configured interval between samples, in seconds.',
   },
+  contention_log_write_failures_total: {
+    type: 'counter', labels: [],
+    help: 'Log lines dropped because the log stream refused them (a closed pipe, say); a failed log write is never fatal.',
+  },
   contention_host_info: {
     type: 'gauge', labels: ['os', 'kernel', 'hostname', 'arch', 'distro', 'agent_version'],
     help: 'Constant 1; labels describe the host and the agent.',
