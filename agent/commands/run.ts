@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { createDelivery, deliveryMetricsStage } from '../alerts/delivery.js';
 import type { Override } from '../cli/args.js';
-import { resolveConfig } from '../config/load.js';
+import { resolveConfigOffThread } from '../config/load-off-thread.js';
 import type { Config } from '../config/schema.js';
 import { createHttpServer, parseListenAddress } from '../http/server.js';
 import { pageRoutes, stateRoute } from '../http/page-assets.js';
@@ -95,9 +95,12 @@ export async function run(config: Config, log: Logger, configFile: string | unde
   const address = typeof bound === 'object' && bound ? `${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}` : config.web.listen_address;
   log.info({ address, config: configFile ?? '(embedded defaults)' }, 'contention-agent listening');
 
-  process.on('SIGHUP', () => {
+  // Reloads load the file off the event loop, one at a time; a SIGHUP during one runs one more after it.
+  let reloading: Promise<void> | undefined;
+  let again = false;
+  const reload = async (): Promise<void> => {
     web.guard?.reload(server, log);
-    const result = resolveConfig(configFile, overrides);
+    const result = await resolveConfigOffThread(configFile, overrides);
     if (!result.ok) {
       log.error({ errors: result.errors }, 'config reload failed; keeping the running config');
       return;
@@ -124,6 +127,24 @@ export async function run(config: Config, log: Logger, configFile: string | unde
     deliverAfterEachSample(runtime);
     runtime.sampler.start();
     log.info({ config: configFile ?? '(embedded defaults)' }, 'config reloaded');
+  };
+  process.on('SIGHUP', () => {
+    if (reloading) {
+      again = true;
+      return;
+    }
+    const next = (): void => {
+      reloading = reload()
+        .catch((err: Error) => log.error({ err: err.message }, 'config reload failed; keeping the running config'))
+        .finally(() => {
+          reloading = undefined;
+          if (again) {
+            again = false;
+            next();
+          }
+        });
+    };
+    next();
   });
 
   return new Promise<number>((resolve) => {

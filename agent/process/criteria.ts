@@ -44,11 +44,13 @@ export const criteriaSchema = z
           .string()
           .regex(/^[a-zA-Z0-9_.-]+$/, 'expected letters, digits, "_", "." or "-"')
           .refine((n) => n !== 'other', '"other" is the group of the processes no criteria matches'),
-        include: z.array(ruleSchema).min(1, 'expected at least one include rule'),
-        exclude: z.array(ruleSchema).default([]),
+        include: z.array(ruleSchema).min(1, 'expected at least one include rule').max(100),
+        exclude: z.array(ruleSchema).max(100).default([]),
       })
       .strict(),
   )
+  // Every process is matched against every criteria at each sample: the count bounds that cost.
+  .max(1000, 'expected at most 1000 criteria')
   .default([])
   .superRefine((list, ctx) => {
     const seen = new Set<string>();

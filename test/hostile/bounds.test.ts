@@ -46,3 +46,10 @@ describe('every duration, number and address is bounded to what the code can hon
     expect(result.stderr).toContain(`${file}: invalid (3 errors)`);
   });
 });
+
+describe('what one config can ask the sampler to do is bounded', () => {
+  it('more than 1000 criteria are refused', () => {
+    const many = Array.from({ length: 1001 }, (_, i) => `  - name: c${i}\n    include: [{ cmdline: "w${i}" }]`).join('\n');
+    expect(errorsOf(`criteria:\n${many}\n`)).toEqual(['agent.yaml:2: criteria: expected at most 1000 criteria']);
+  });
+});
