@@ -1,5 +1,5 @@
 import { pino, type Logger } from 'pino';
-import type { Stage } from './sampler/sampler.js';
+import type { Stage } from './metrics/sample.js';
 
 export type LogFormat = 'logfmt' | 'json';
 
