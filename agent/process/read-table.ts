@@ -9,7 +9,8 @@ import { readProcFile } from '../procfs/read.js';
 import type { ProcessIdentity } from './criteria.js';
 import type { ProcessRow } from './table.js';
 
-export type ReadErrorReason = 'vanished' | 'permission' | 'zombie' | 'malformed';
+/** Why a row was skipped; `out_of_range` is a row whose numbers no kernel produces (negative CPU time, 1e26 bytes). */
+export type ReadErrorReason = 'vanished' | 'permission' | 'zombie' | 'malformed' | 'out_of_range';
 
 /** A row before grouping: what /proc said of one process. */
 export type RawProcess = Omit<ProcessRow, 'criteria' | 'processGroup' | 'user' | 'group'>;

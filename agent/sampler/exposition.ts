@@ -32,9 +32,16 @@ export function createExpositionRenderer(opts: { processMetrics?: boolean } = {}
   return {
     async render(sample) {
       self?.update();
+      // Only families with series this sample are registered: prom-client prints a family without
+      // labels as 0 when nothing was set, a zero that would pass for a reading of a failed collector.
+      registry.clear();
+      for (const m of self?.metrics ?? []) registry.registerMetric(m);
       for (const [name, metric] of families) {
         metric.reset();
-        for (const { labels, value } of sample.families.get(name) ?? []) {
+        const values = sample.families.get(name);
+        if (!values || values.length === 0) continue;
+        registry.registerMetric(metric);
+        for (const { labels, value } of values) {
           if (metric instanceof Counter) metric.inc(labels, value);
           else metric.set(labels, value);
         }
@@ -52,6 +59,7 @@ function createSelfMetrics(registry: Registry) {
   const start = new Gauge({ name: 'process_start_time_seconds', help: 'Start time of the agent since the Unix epoch in seconds.', registers: [registry] });
   start.set(Math.round(Date.now() / 1000 - process.uptime()));
   return {
+    metrics: [cpu, rss, heap, start],
     update() {
       const usage = process.cpuUsage();
       cpu.reset();
