@@ -66,7 +66,7 @@ export interface PolicyState {
   /** By policy, criteria, measure and process: when its limit started being exceeded. */
   readonly episodes: ReadonlyMap<string, Episode>;
   /** Stops taken in the last hour, for the rate limits. */
-  readonly stops: ReadonlyArray<{ readonly policy: string; readonly at: number }>;
+  readonly stops: ReadonlyArray<{ readonly policy: string; readonly at: number; /** The process stopped (processKey), so it costs one unit however many limits it is over. */ readonly key?: string }>;
   /** CPU seconds of every process at the previous sample, for each one's use since. */
   readonly cpu?: { readonly at: number; readonly seconds: ReadonlyMap<string, number> };
   /**
@@ -235,6 +235,9 @@ export function decide(input: DecideInput, state: PolicyState): DecideOutput {
         } else if (e.dry_run) {
           decisions.push({ kind: 'limit', violation, verdict: 'dry_run' });
           outcome = { kind: 'dry_run', action: limit.action };
+        } else if (limit.action === 'stop' && stops.some((s) => s.key === processKey(row))) {
+          // Already being stopped for another limit (this sample or an earlier one): one stop, one unit of budget.
+          outcome = { kind: 'acted', action: limit.action };
         } else if (limit.action === 'stop' && !budget(policy!.name)) {
           const reason = `stop rate limit reached (${e.max_stops_per_hour} per policy, ${e.max_stops_per_hour_total} in all, per hour)`;
           // Recorded once; the stop is retried each sample until the budget allows it.
@@ -243,7 +246,7 @@ export function decide(input: DecideInput, state: PolicyState): DecideOutput {
           done = false;
         } else {
           decisions.push({ kind: 'limit', violation, verdict: 'act' });
-          if (limit.action === 'stop') stops = [...stops, { policy: policy!.name, at: now }];
+          if (limit.action === 'stop') stops = [...stops, { policy: policy!.name, at: now, key: processKey(row) }];
           outcome = { kind: 'acted', action: limit.action };
         }
       }

@@ -110,6 +110,8 @@ export const enforcementSchema = z
       .prefault({}),
     /** Where a directory of evidence is written before each stop. */
     evidence_dir: writablePath.default('/var/lib/contention-agent/evidence'),
+    /** Where state that must outlive a restart is kept (the stop budget of the last hour); unset: evidence_dir's parent. */
+    state_dir: writablePath.optional(),
     /** Evidence directories kept; the oldest go first. */
     max_evidence: z.number().int().min(1).max(10_000).default(50),
     /** How much of the tripped measure's history goes into the evidence. */

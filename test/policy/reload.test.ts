@@ -58,8 +58,10 @@ ${enforcement}`;
       const reloadedAt = Date.now();
       const exit = await exited;
       const audit = () => readFileSync(join(dir, 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-      await waitFor(() => audit().some((a) => a.action === 'stop'), 10_000, 'the stop audit line');
-      const stop = audit().find((a) => a.action === 'stop')!;
+      await waitFor(() => audit().some((a) => a.action === 'stop' && a.outcome !== 'stopping'), 10_000, 'the stop audit line');
+      // The intent, written before the first signal, then the outcome.
+      expect(audit().filter((a) => a.action === 'stop').map((a) => a.outcome)).toEqual(['stopping', 'stopped']);
+      const stop = audit().find((a) => a.action === 'stop' && a.outcome !== 'stopping')!;
       expect(stop).toMatchObject({ pid: child.pid, outcome: 'stopped', measure: 'handles', policy: 'guard' });
       const since = Date.parse(String(stop.exceeded_since));
       expect(since).toBeLessThan(reloadedAt);
