@@ -163,7 +163,7 @@ export function refusal(row: ProcessRow, criteria: string, rules: SafetyRules): 
   return undefined;
 }
 
-const subjectOf = (r: ProcessRow): Subject => ({ pid: r.pid, startTime: r.startTime, exe: r.exe, name: r.comm, uid: r.uid, user: r.user });
+const subjectOf = (r: ProcessRow): Subject => ({ pid: r.pid, startTime: r.startTime, exe: r.exe, cmdline: r.cmdline, name: r.comm, uid: r.uid, user: r.user });
 
 const LIMITS: ReadonlyArray<{ measure: Measure; key: 'max_committed_memory' | 'max_working_set' | 'max_handles'; value: (r: ProcessRow) => number }> = [
   { measure: 'committed_memory', key: 'max_committed_memory', value: (r) => r.privateBytes },

@@ -15,7 +15,10 @@ export type ReadErrorReason = 'vanished' | 'permission' | 'zombie' | 'malformed'
 /** A row before grouping: what /proc said of one process. */
 export type RawProcess = Omit<ProcessRow, 'criteria' | 'processGroup' | 'user' | 'group'>;
 
-type Identity = Omit<ProcessIdentity, 'user' | 'group'> & { uid: number; gid: number };
+type Identity = Omit<ProcessIdentity, 'user' | 'group'> & { uid: number; gid: number; /** Unix ms when exe and cmdline were read. */ readAt: number };
+
+/** The longest an identity (exe, cmdline) is reused without reading it again. */
+export const IDENTITY_MAX_AGE_MS = 30_000;
 
 /** What the reader keeps of a process between samples. */
 interface Known {
@@ -83,9 +86,11 @@ export function createTableReader(procfs: string, bootTimeSeconds: () => number)
   };
 
   /** exe and cmdline, read again only when the process is new or changed its name, user or group. */
-  const identityOf = (before: Known | undefined, base: string, comm: string, uid: number, gid: number): Identity => {
+  const identityOf = (before: Known | undefined, base: string, comm: string, uid: number, gid: number, now = Date.now()): Identity => {
     const was = before?.identity;
-    if (was && was.uid === uid && was.gid === gid && was.comm === comm) return was;
+    // An exec keeping the interpreter's name (python3 a.py -> python3 b.py) or a rewritten title
+    // changes none of the cheap signals, so the identity is also read again once it is IDENTITY_MAX_AGE_MS old.
+    if (was && was.uid === uid && was.gid === gid && was.comm === comm && now - was.readAt < IDENTITY_MAX_AGE_MS) return was;
     let exe = '';
     try {
       exe = readlinkSync(`${base}exe`);
@@ -95,7 +100,7 @@ export function createTableReader(procfs: string, bootTimeSeconds: () => number)
     }
     const args = readProcFile(`${base}cmdline`).split('\0');
     if (args[args.length - 1] === '') args.pop();
-    return { comm, exe, cmdline: args.join(' '), argv0: args[0] ?? '', uid, gid };
+    return { comm, exe, cmdline: args.join(' '), argv0: args[0] ?? '', uid, gid, readAt: now };
   };
 
   return {
