@@ -11,6 +11,8 @@ declare -A need=(
   [chromium]=chromium
   [openssl]=openssl
   [systemd-analyze]=systemd
+  [python3]=python3
+  [runuser]=util-linux
 )
 missing=()
 for tool in "${!need[@]}"; do
