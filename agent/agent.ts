@@ -7,6 +7,7 @@ import type { Config } from './config/schema.js';
 import { createLeakDetector, type LeakDetector } from './detect/leak-stage.js';
 import { createHistory, type History } from './history/history.js';
 import { createHistoryStage } from './history/stage.js';
+import { logMetricsStage } from './log.js';
 import type { Sample, Stage } from './metrics/sample.js';
 import type { Part, Settings } from './part.js';
 import type { Platform } from './platform/platform.js';
@@ -137,7 +138,8 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
   const historyStage = createHistoryStage(history, { watchedProcesses: (rows) => detector.watchedProcesses(rows) });
   // Rules without groups (rules.enabled off) are left out of the pipeline: no stage, no health series.
   const eventLogStage = eventLog ? [eventLogMetricsStage(eventLog)] : [];
-  const stagesFor = (s: Settings): Stage[] => [detector.stage, ...(s.ruleGroups ? [rules.stage] : []), policy.stage, delivery.stage, ...eventLogStage, remote.stage];
+  const logStage = logMetricsStage();
+  const stagesFor = (s: Settings): Stage[] => [detector.stage, ...(s.ruleGroups ? [rules.stage] : []), policy.stage, delivery.stage, ...eventLogStage, logStage, remote.stage];
   const parts: readonly Part[] = [detector, rules, policy, delivery, remote];
 
   let sampling = createCollectors(config, platform);

@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDiskstats } from '../procfs/diskstats.js';
 import { readProcFile } from '../procfs/read.js';
+import { compileRegex } from '../config/regex.js';
 import { isAbsent, unsupported, type CollectorSpec } from './collector.js';
 
 export const diskQueueCollector: CollectorSpec = {
@@ -9,7 +10,7 @@ export const diskQueueCollector: CollectorSpec = {
   description: 'Current and peak I/O queue length and time-weighted queue per whole disk',
   defaultEnabled: true,
   create: ({ procfs, sysfs, queueWatch, config }) => {
-    const exclude = new RegExp(config.disk.device_exclude);
+    const exclude = compileRegex(config.disk.device_exclude);
     return {
       update(sink) {
         const disks = parseDiskstats(readDiskstats(join(procfs, 'diskstats')));

@@ -6,6 +6,7 @@ import type { ReadErrorReason } from '../process/read-table.js';
 import { createProcfsSource, type IdentityField, type ProcessSource } from '../process/source.js';
 import { processKey, type ProcessRow } from '../process/table.js';
 import type { LabelsOf, MetricName } from '../metrics/catalog.js';
+import { MAX_PLAUSIBLE_BYTES } from '../metrics/plausible.js';
 import type { CollectorContext, CollectorSpec } from './collector.js';
 
 type TopFamily = Extract<MetricName, `contention_process_${string}`>;
@@ -38,13 +39,16 @@ export function processesCollectorOver(openSource: (ctx: CollectorContext) => Pr
       const criteria = compileCriteria(ctx.config.criteria);
       const groupCpu = createGroupCpu();
       const rate = createProcessRates();
-      const errorTotals = new Map<ReadErrorReason, number>([['vanished', 0], ['permission', 0], ['zombie', 0], ['malformed', 0]]);
+      const errorTotals = new Map<ReadErrorReason, number>([['vanished', 0], ['permission', 0], ['zombie', 0], ['malformed', 0], ['out_of_range', 0]]);
       let unreadableTotals: Map<IdentityField, number> | undefined;
       const { max_unmatched: maxUnmatched, top_k: k, criteria_processes_max: criteriaMax } = ctx.config.process_groups;
       return {
         async update(sink) {
           const timestamp = Date.now();
-          const { rows: named, errors, unreadable } = await source.read();
+          const { rows: read, errors, unreadable } = await source.read();
+          // One implausible row is skipped and counted; it is never exported, grouped or handed to a policy.
+          const named = read.filter(plausibleRow);
+          if (named.length < read.length) errorTotals.set('out_of_range', (errorTotals.get('out_of_range') ?? 0) + read.length - named.length);
           const { rows, groups } = groupProcesses(named, criteria, maxUnmatched, rate(named, timestamp));
           for (const g of groups) {
             const labels = { group: g.group };
@@ -83,6 +87,24 @@ export function processesCollectorOver(openSource: (ctx: CollectorContext) => Pr
       };
     },
   };
+}
+
+const plausibleSize = (n: number): boolean => Number.isFinite(n) && n >= 0 && n <= MAX_PLAUSIBLE_BYTES;
+const plausibleCount = (n: number): boolean => Number.isInteger(n) && n >= 0;
+
+/** Whether every number of a row is one a kernel can report. */
+export function plausibleRow(r: { pid: number; privateBytes: number; workingSetBytes: number; virtualBytes: number; threads: number; handles: number; cpuSeconds: number; startTime: number }): boolean {
+  return (
+    plausibleCount(r.pid) &&
+    plausibleSize(r.privateBytes) &&
+    plausibleSize(r.workingSetBytes) &&
+    plausibleSize(r.virtualBytes) &&
+    plausibleCount(r.threads) &&
+    plausibleCount(r.handles) &&
+    Number.isFinite(r.cpuSeconds) &&
+    r.cpuSeconds >= 0 &&
+    Number.isFinite(r.startTime)
+  );
 }
 
 export const processesCollector: CollectorSpec = processesCollectorOver(({ procfs }) => createProcfsSource(procfs));

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { createAgent, type Agent } from '../agent.js';
 import type { Override } from '../cli/args.js';
-import { resolveConfig } from '../config/load.js';
+import { resolveConfigOffThread } from '../config/load-off-thread.js';
 import type { Config } from '../config/schema.js';
 import { createHttpServer, parseListenAddress } from '../http/server.js';
 import { pageRoutes, stateRoute } from '../http/page-assets.js';
@@ -70,9 +70,12 @@ export async function run(config: Config, log: Logger, configFile: string | unde
   const address = typeof bound === 'object' && bound ? `${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}` : config.web.listen_address;
   log.info({ address, config: configFile ?? '(embedded defaults)' }, 'contention-agent listening');
 
-  process.on('SIGHUP', () => {
+  // Reloads load the file off the event loop, one at a time; a SIGHUP during one runs one more after it.
+  let reloading = false;
+  let again = false;
+  const reload = async (): Promise<void> => {
     web.guard?.reload(server, log);
-    const result = resolveConfig(configFile, overrides);
+    const result = await resolveConfigOffThread(configFile, overrides);
     if (!result.ok) {
       log.error({ errors: result.errors }, 'config reload failed; keeping the running config');
       return;
@@ -87,10 +90,24 @@ export async function run(config: Config, log: Logger, configFile: string | unde
     if (next.web.listen_address !== running.web.listen_address || next.web.telemetry_path !== running.web.telemetry_path) {
       log.warn('web.listen_address and web.telemetry_path take effect only after a restart');
     }
-    agent
-      .reconfigure({ config: next, ruleGroups: nextRules.groups })
-      .then(() => log.info({ config: configFile ?? '(embedded defaults)' }, 'config reloaded'))
-      .catch((err: Error) => log.error({ err: err.message }, 'config reload failed'));
+    await agent.reconfigure({ config: next, ruleGroups: nextRules.groups });
+    log.info({ config: configFile ?? '(embedded defaults)' }, 'config reloaded');
+  };
+  const reloadInTurn = (): void => {
+    reloading = true;
+    reload()
+      .catch((err: Error) => log.error({ err: err.message }, 'config reload failed'))
+      .finally(() => {
+        reloading = false;
+        if (again) {
+          again = false;
+          reloadInTurn();
+        }
+      });
+  };
+  process.on('SIGHUP', () => {
+    if (reloading) again = true;
+    else reloadInTurn();
   });
 
   return new Promise<number>((resolve) => {

@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import type { z } from 'zod';
 import type { Override } from '../cli/args.js';
+import { CONFIG_FILE_MAX_BYTES, readBounded } from '../files/bounded-read.js';
 import { configSchema, type Config } from './schema.js';
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
@@ -17,26 +17,33 @@ export function loadConfigFile(file: string, overrides: readonly Override[] = []
   return read.ok ? parseConfigText(read.text, file, overrides) : read;
 }
 
-/** A file's text, or an error naming the file and why it could not be read. */
-function readText(file: string): { ok: true; text: string } | { ok: false; errors: string[] } {
+/** A file's text, or an error naming the file and why it could not be read; never more than CONFIG_FILE_MAX_BYTES. */
+export function readText(file: string): { ok: true; text: string } | { ok: false; errors: string[] } {
   try {
-    return { ok: true, text: readFileSync(file, 'utf8') };
+    return { ok: true, text: readBounded(file, CONFIG_FILE_MAX_BYTES).toString('utf8') };
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).name;
     return { ok: false, errors: [`${file}: cannot read the file (${code}): ${(err as Error).message}`] };
   }
 }
 
 /** The config the agent runs on: a file (or the embedded defaults) with command-line flags on top. */
 export function resolveConfig(file: string | undefined, overrides: readonly Override[]): ConfigResult {
-  return file === undefined ? parseConfigText('', '(embedded defaults)', overrides) : loadConfigFile(file, overrides);
+  try {
+    return file === undefined ? parseConfigText('', '(embedded defaults)', overrides) : loadConfigFile(file, overrides);
+  } catch (err) {
+    // Whatever a file holds, a reload keeps the running config: a failure here is the file's, reported as such.
+    return { ok: false, errors: [`${file ?? '(embedded defaults)'}: cannot be loaded: ${(err as Error).message}`] };
+  }
 }
 
 export function parseConfigText(text: string, file: string, overrides: readonly Override[] = []): ConfigResult {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true });
   if (doc.errors.length > 0) return { ok: false, errors: syntaxErrors(doc, file) };
-  const raw: unknown = doc.toJS() ?? {};
+  const js = toPlain(doc, file);
+  if (!js.ok) return js;
+  const raw: unknown = js.value ?? {};
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     return { ok: false, errors: [`${file}: expected a mapping of settings at the top level (got ${Array.isArray(raw) ? 'a list' : typeof raw})`] };
   }
@@ -68,9 +75,27 @@ export function loadYamlFile<S extends z.ZodType>(file: string, schema: S): { ok
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true });
   if (doc.errors.length > 0) return { ok: false, errors: syntaxErrors(doc, file) };
-  const parsed = schema.safeParse(doc.toJS() ?? {});
+  const js = toPlain(doc, file);
+  if (!js.ok) return js;
+  const parsed = schema.safeParse(js.value ?? {});
   if (parsed.success) return { ok: true, value: parsed.data };
   return { ok: false, errors: parsed.error.issues.flatMap((issue) => describeIssue(issue, file, (path) => lineOf(doc, lines, path))) };
+}
+
+/** The most alias expansions one file may make: more is an alias bomb (a few lines that expand to gigabytes). */
+export const MAX_ALIAS_COUNT = 100;
+
+/**
+ * The document as plain values. The yaml library throws when aliases expand past the count
+ * ("Excessive alias count"); that is a property of the file, so it is an error naming the file.
+ */
+function toPlain(doc: ReturnType<typeof parseDocument>, file: string): { ok: true; value: unknown } | { ok: false; errors: string[] } {
+  try {
+    return { ok: true, value: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) };
+  } catch (err) {
+    const reason = /alias/i.test((err as Error).message) ? `more than ${MAX_ALIAS_COUNT} alias expansions (an alias bomb?)` : (err as Error).message.split('\n')[0];
+    return { ok: false, errors: [`${file}: YAML cannot be read: ${reason}`] };
+  }
 }
 
 function syntaxErrors(doc: ReturnType<typeof parseDocument>, file: string): string[] {

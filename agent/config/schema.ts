@@ -1,3 +1,4 @@
+import { isIPv4, isIPv6 } from 'node:net';
 import { z } from 'zod';
 import { alertingSchema } from '../alerts/schema.js';
 import { detectionSchema, historySchema } from '../detect/schema.js';
@@ -5,22 +6,41 @@ import { criteriaSchema } from '../process/criteria.js';
 import { rulesSchema } from '../rules/schema.js';
 import { externalLabelsSchema, remoteWriteListSchema } from '../remote/schema.js';
 import { calendarSchema, enforcementSchema, policiesSchema, policyConfigIssues } from '../policy/schema.js';
-import { isValidRegex } from './regex.js';
+import { re2Pattern } from './regex.js';
 import { duration } from './units.js';
 import { COLLECTOR_NAMES } from '../collectors/names.js';
+import { bytesPerSeries } from '../history/history.js';
+import { formatBytes } from '../text/bytes.js';
 
 // Every default of the agent lives in this file: `configSchema.parse({})` is the embedded default config.
 
 const listenAddress = z
   .string()
-  .regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]*):\d{1,5}$/, 'expected host:port, [ipv6]:port or :port');
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]*):\d{1,5}$/, 'expected host:port, [ipv6]:port or :port')
+  .superRefine((address, ctx) => {
+    const problem = listenAddressProblem(address);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+/** What is wrong with a host:port that has the right shape: a port past 65535, an IPv4 octet past 255, a bad IPv6 or host name. */
+export function listenAddressProblem(address: string): string | undefined {
+  const m = /^(?:\[([^\]]*)\]|([^:]*)):(\d+)$/.exec(address);
+  if (!m) return 'expected host:port, [ipv6]:port or :port';
+  const port = Number(m[3]);
+  if (port > 65_535) return `expected a port from 0 to 65535 (got ${port})`;
+  if (m[1] !== undefined) return isIPv6(m[1]) ? undefined : `expected an IPv6 address inside [] (got "${m[1]}")`;
+  const host = m[2]!;
+  if (host === '' || isIPv4(host)) return undefined;
+  if (/^[\d.]+$/.test(host)) return `expected an IPv4 address with four parts from 0 to 255 (got "${host}")`;
+  return /^(?=.{1,253}$)[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/.test(host) ? undefined : `expected a host name or address (got "${host}")`;
+}
 
 export const samplingSchema = z
   .object({
     /** How often the collectors run and the exposition is rendered. */
-    interval: duration().default(5),
+    interval: duration({ min: 0.1 }).default(5),
     /** How often instantaneous queue lengths are polled between samples (for current and peak values). */
-    queue_interval: duration().default(1),
+    queue_interval: duration({ min: 0.05 }).default(1),
   })
   .strict()
   .refine((s) => s.queue_interval <= s.interval, {
@@ -56,10 +76,7 @@ export const pathsSchema = z
 export const diskSchema = z
   .object({
     /** Whole disks whose name matches are not exported (RAM disks, loop devices, floppies). */
-    device_exclude: z
-      .string()
-      .refine(isValidRegex, 'expected a valid regular expression')
-      .default('^(ram|loop|fd|zram|nbd)\\d+$'),
+    device_exclude: re2Pattern.default('^(ram|loop|fd|zram|nbd)\\d+$'),
   })
   .strict();
 
@@ -110,7 +127,19 @@ export const configSchema = z
   .strict()
   .superRefine((config, ctx) => {
     for (const issue of policyConfigIssues(config)) ctx.addIssue({ code: 'custom', ...issue });
+    const h = config.history;
+    const bytes = h.max_series * bytesPerSeries({ rawSeconds: h.raw_retention, sampleSeconds: config.sampling.interval, bucketSeconds: h.downsample_interval, retentionSeconds: h.retention });
+    if (bytes > HISTORY_MAX_BYTES) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['history'],
+        message: `history would take ${formatBytes(bytes)} at most (max_series series of raw_retention / sampling.interval points of 16 bytes and retention / downsample_interval buckets of 32); at most ${formatBytes(HISTORY_MAX_BYTES)} is allowed`,
+      });
+    }
   });
+
+/** The most memory the history may be sized to take. */
+const HISTORY_MAX_BYTES = 4 * 2 ** 30;
 
 export type Config = z.output<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;

@@ -26,8 +26,31 @@ export function parseBytes(input: string | number): number | undefined {
   return unit === undefined ? undefined : Math.round(Number(m[1]) * unit);
 }
 
-/** A duration field: accepts "5s"-style strings or seconds; yields seconds. */
-export const duration = (opts: { min?: number } = {}) =>
+/** The longest delay Node.js's timers take (2^31 - 1 ms, about 24.8 days); a longer one fires after 1 ms. */
+export const TIMER_MAX_SECONDS = (2 ** 31 - 1) / 1000;
+
+/** The largest byte count the agent computes with exactly (2^53 - 1). */
+export const BYTES_MAX = Number.MAX_SAFE_INTEGER;
+
+/** A duration as a config would write it: 2147483.647 → "24d20h31m23.647s". */
+export function formatDuration(seconds: number): string {
+  let rest = seconds;
+  let out = '';
+  for (const [unit, size] of [['d', 86400], ['h', 3600], ['m', 60]] as const) {
+    const n = Math.floor(rest / size);
+    if (n > 0) out += `${n}${unit}`;
+    rest -= n * size;
+  }
+  const s = Math.round(rest * 1000) / 1000;
+  return s > 0 || out === '' ? `${out}${s}s` : out;
+}
+
+/**
+ * A duration field: accepts "5s"-style strings or seconds; yields seconds. Bounded above by what the
+ * code can honour: by default the longest timer (a longer sampling interval became a 1 ms busy loop,
+ * a longer grace never escalated).
+ */
+export const duration = (opts: { min?: number; max?: number; why?: string } = {}) =>
   z.union([z.string(), z.number()]).transform((value, ctx) => {
     const seconds = parseDuration(value);
     if (seconds === undefined) {
@@ -39,6 +62,11 @@ export const duration = (opts: { min?: number } = {}) =>
       ctx.addIssue({ code: 'custom', message: `expected a duration above ${min === 0 ? '0' : `${min}s`} (got ${JSON.stringify(value)})` });
       return z.NEVER;
     }
+    const max = opts.max ?? TIMER_MAX_SECONDS;
+    if (seconds > max) {
+      ctx.addIssue({ code: 'custom', message: `expected a duration of at most ${formatDuration(max)}, ${opts.why ?? 'the longest timer Node.js can set'} (got ${JSON.stringify(value)})` });
+      return z.NEVER;
+    }
     return seconds;
   });
 
@@ -48,6 +76,10 @@ export const byteSize = () =>
     const bytes = parseBytes(value);
     if (bytes === undefined || bytes < 0) {
       ctx.addIssue({ code: 'custom', message: `expected a byte size like "512MiB", "2GiB" or a number of bytes (got ${JSON.stringify(value)})` });
+      return z.NEVER;
+    }
+    if (bytes > BYTES_MAX) {
+      ctx.addIssue({ code: 'custom', message: `expected a byte size of at most 8 PiB, the largest counted exactly (got ${JSON.stringify(value)})` });
       return z.NEVER;
     }
     return bytes;

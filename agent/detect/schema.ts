@@ -4,11 +4,11 @@ import { duration } from '../config/units.js';
 export const historySchema = z
   .object({
     /** Raw samples kept per series (at the sample interval). */
-    raw_retention: duration().default(3600),
+    raw_retention: duration({ max: 7 * 86_400, why: 'a week of raw points' }).default(3600),
     /** Width of the downsampled buckets kept beyond that. */
     downsample_interval: duration().default(300),
     /** How far back downsampled buckets reach. */
-    retention: duration().default(86_400),
+    retention: duration({ max: 400 * 86_400, why: 'about 13 months' }).default(86_400),
     /** Most series held; each costs 16 bytes per raw point and per bucket (about 16 KiB at the defaults). */
     max_series: z.number().int().min(10).max(100_000).default(2000),
   })
@@ -24,7 +24,7 @@ export const detectionSchema = z
     /** Mann–Kendall confidence a leak needs, 0 to 1. */
     min_confidence: z.number().gt(0).lt(1).default(0.99),
     /** Growth per day, as a share of the level, below which growth is not worth reporting. */
-    min_daily_growth: z.number().min(0).default(0.05),
+    min_daily_growth: z.number().min(0).max(1e6).default(0.05),
     /** Most subjects exported besides the suspects themselves (the strongest candidates). */
     max_exported: z.number().int().min(0).max(500).default(20),
     /** Processes with their own history besides those that match a criteria: the top N by private bytes. */

@@ -1,12 +1,28 @@
 import { createHash } from 'node:crypto';
-import bcrypt from 'bcryptjs';
+import { sharedBcryptVerifier, type BcryptVerifier } from './bcrypt-verifier.js';
 
-/** A checker of `Authorization: Basic ...` headers against bcrypt hashes, user name to hash. */
-export type BasicAuthCheck = (authorization: string | undefined) => Promise<boolean>;
+/**
+ * What a request's credentials came to: admitted; refused (401); refused without looking because
+ * its client failed too often lately (429); or refused because too many verifications wait (503).
+ */
+export type AuthOutcome = 'ok' | 'denied' | 'limited' | 'busy';
 
-// A hash of a password nobody knows, compared against when the user name is unknown so that a wrong
-// user name costs the same time as a wrong password and does not tell which user names exist.
-const DUMMY_HASH = '$2b$10$pbIXvbcTFs.TE1.Sx1mcwOCCqnUmaFhMm5iSt65HyvcNueRJYAlly';
+/** A checker of `Authorization: Basic ...` headers against bcrypt hashes, for a client address. */
+export type BasicAuthCheck = (authorization: string | undefined, client: string) => Promise<AuthOutcome>;
+
+export interface BasicAuthLimits {
+  /** Verifications a client may have failed (or have under way) before it is refused without one. */
+  readonly failureBurst: number;
+  /** How fast a client earns back one attempt, per second. */
+  readonly failureRefillPerSecond: number;
+  /** Verifications queued for the worker at once, from all clients; past it, 503. */
+  readonly maxPending: number;
+  /** Client addresses whose failures are remembered; the oldest are forgotten past it. */
+  readonly maxClients: number;
+}
+
+export const BASIC_AUTH_LIMITS: BasicAuthLimits = { failureBurst: 10, failureRefillPerSecond: 0.5, maxPending: 16, maxClients: 4096 };
+
 const MAX_CACHED = 1024;
 
 /**
@@ -14,22 +30,63 @@ const MAX_CACHED = 1024;
  * sends the same credentials with every scrape: paying that on each one would make the agent's CPU cost
  * a function of the scrape rate. So a verification that succeeded is remembered, as a SHA-256 digest of
  * user, password and the hash it matched (never the password itself), and the next request with the
- * same credentials is admitted at the cost of one SHA-256. Failures are never cached: guessing stays
- * as slow as bcrypt makes it.
+ * same credentials is admitted at the cost of one SHA-256, before any limit applies. Failures are never
+ * cached; they run on a worker thread, at most `maxPending` waiting, and each client address has a
+ * token bucket of attempts, so guessing costs the attacker time and the agent at most one core.
+ *
+ * An unknown user name is checked against a configured user's hash (and refused whatever the result),
+ * so it costs exactly what a wrong password costs at that hash's cost, and timing tells no user names.
  */
-export function createBasicAuthCheck(users: ReadonlyMap<string, string>): BasicAuthCheck {
+export function createBasicAuthCheck(
+  users: ReadonlyMap<string, string>,
+  opts: { verify?: BcryptVerifier; limits?: BasicAuthLimits; now?: () => number } = {},
+): BasicAuthCheck {
+  const verify = opts.verify ?? sharedBcryptVerifier();
+  const limits = opts.limits ?? BASIC_AUTH_LIMITS;
+  const now = opts.now ?? Date.now;
+  const decoy = users.values().next().value;
   const verified = new Set<string>();
-  return async (authorization) => {
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  let pending = 0;
+
+  const bucketOf = (client: string): { tokens: number; at: number } => {
+    const t = now();
+    let b = buckets.get(client);
+    if (b) {
+      b.tokens = Math.min(limits.failureBurst, b.tokens + ((t - b.at) / 1000) * limits.failureRefillPerSecond);
+      b.at = t;
+      // Refreshed entries move to the end, so the first is the longest unseen.
+      buckets.delete(client);
+    } else {
+      b = { tokens: limits.failureBurst, at: t };
+      if (buckets.size >= limits.maxClients) buckets.delete(buckets.keys().next().value!);
+    }
+    buckets.set(client, b);
+    return b;
+  };
+
+  return async (authorization, client) => {
     const credentials = parseBasic(authorization);
-    if (!credentials) return false;
+    if (!credentials || decoy === undefined) return 'denied';
     const hash = users.get(credentials.user);
     const key = createHash('sha256').update(`${credentials.user}\u0000${credentials.password}\u0000${hash ?? ''}`).digest('base64');
-    if (hash !== undefined && verified.has(key)) return true;
-    const ok = await bcrypt.compare(credentials.password, hash ?? DUMMY_HASH);
-    if (!ok || hash === undefined) return false;
+    if (hash !== undefined && verified.has(key)) return 'ok';
+    const bucket = bucketOf(client);
+    if (bucket.tokens < 1) return 'limited';
+    if (pending >= limits.maxPending) return 'busy';
+    bucket.tokens -= 1;
+    pending++;
+    let ok: boolean;
+    try {
+      ok = await verify(credentials.password, hash ?? decoy);
+    } finally {
+      pending--;
+    }
+    if (!ok || hash === undefined) return 'denied';
+    bucket.tokens = Math.min(limits.failureBurst, bucket.tokens + 1);
     if (verified.size >= MAX_CACHED) verified.clear();
     verified.add(key);
-    return true;
+    return 'ok';
   };
 }
 

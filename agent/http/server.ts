@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Exposition } from '../sampler/exposition.js';
 import type { WebGuard } from './web-guard.js';
@@ -25,6 +26,10 @@ export const HTTP_LIMITS = {
   requestTimeoutMs: 15_000,
   keepAliveTimeoutMs: 5_000,
   maxConnections: 512,
+  /** Open connections from one client address: a scraper needs one or two, a flood takes the rest. */
+  maxConnectionsPerAddress: 16,
+  /** A connection that has not sent a whole request by then is closed: it holds a slot and proves nothing. */
+  firstRequestTimeoutMs: 3_000,
 } as const;
 
 export function createHttpServer(opts: HttpOptions): Server {
@@ -86,6 +91,7 @@ export function createHttpServer(opts: HttpOptions): Server {
     : createServer(limits, guarded);
   server.maxHeadersCount = 100;
   server.maxConnections = HTTP_LIMITS.maxConnections;
+  limitConnections(server, tls !== undefined);
   if (tls) {
     // A plaintext request or a failed handshake ends here: the socket is closed without an HTTP answer.
     server.on('tlsClientError', (err) => opts.log.debug({ err: err.message }, 'TLS handshake refused'));
@@ -100,6 +106,41 @@ export function createHttpServer(opts: HttpOptions): Server {
     else socket.destroy();
   });
   return server;
+}
+
+/**
+ * Per client address, at most maxConnectionsPerAddress open connections (the next are closed at once),
+ * and every connection must have sent a whole request within firstRequestTimeoutMs of being accepted
+ * (of finishing its handshake, under TLS). Without these one address could hold every slot of the
+ * global maxConnections with half-sent request lines until the headers timeout.
+ */
+function limitConnections(server: Server, tls: boolean): void {
+  const perAddress = new Map<string, number>();
+  const answered = new WeakSet<object>();
+  const deadline = (socket: Socket): void => {
+    const timer = setTimeout(() => {
+      if (answered.has(socket)) return;
+      // As Node answers a headers timeout: a 408 the client can read, then the socket is gone.
+      if (socket.writable) socket.end('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n');
+      setTimeout(() => socket.destroy(), 1_000).unref();
+    }, HTTP_LIMITS.firstRequestTimeoutMs);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+  };
+  server.on('connection', (socket: Socket) => {
+    const address = socket.remoteAddress ?? '';
+    const open = perAddress.get(address) ?? 0;
+    if (open >= HTTP_LIMITS.maxConnectionsPerAddress) return void socket.destroy();
+    perAddress.set(address, open + 1);
+    socket.once('close', () => {
+      const left = (perAddress.get(address) ?? 1) - 1;
+      if (left <= 0) perAddress.delete(address);
+      else perAddress.set(address, left);
+    });
+    if (!tls) deadline(socket);
+  });
+  if (tls) server.on('secureConnection', deadline);
+  server.on('request', (req: IncomingMessage) => void answered.add(req.socket));
 }
 
 function serveMetrics(req: IncomingMessage, res: ServerResponse, exposition: Exposition | undefined): void {

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { createSecureContext, type SecureVersion, type TLSSocket } from 'node:tls';
 import { z } from 'zod';
 import { formatPath, loadYamlFile } from '../config/load.js';
+import { CONFIG_FILE_MAX_BYTES, readBounded } from '../files/bounded-read.js';
 
 // The web config file in the Prometheus exporter-toolkit's format, so one file can serve this agent
 // and the exporters beside it. Only the keys implemented here are accepted: an unknown key is an error
@@ -72,9 +72,9 @@ export function loadWebConfig(file: string): WebConfigResult {
   const read = (key: 'cert_file' | 'key_file' | 'client_ca_file', path: string): Buffer => {
     const full = resolve(dirname(file), path);
     try {
-      return readFileSync(full);
+      return readBounded(full, CONFIG_FILE_MAX_BYTES);
     } catch (err) {
-      errors.push(`${file}: ${formatPath(['tls_server_config', key])}: cannot read ${full} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      errors.push(`${file}: ${formatPath(['tls_server_config', key])}: cannot read ${full} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
       return Buffer.alloc(0);
     }
   };

@@ -35,13 +35,18 @@ export function createWebGuard(file: string | undefined): WebGuardResult {
         }
       }
       if (!check) return true;
-      return check(req.headers.authorization).then((ok) => {
-        if (!ok) {
+      return check(req.headers.authorization, req.socket.remoteAddress ?? '').then((outcome) => {
+        if (outcome === 'ok') return true;
+        if (outcome === 'denied') {
           res
-            .writeHead(401, { 'content-type': 'text/plain; charset=utf-8', 'www-authenticate': 'Basic realm="contention-agent", charset="UTF-8"' })
+            .writeHead(401, { 'content-type': 'text/plain; charset=utf-8', 'www-authenticate': 'Basic realm="contention-agent", charset="UTF-8"', connection: 'close' })
             .end('Unauthorized\n');
+        } else {
+          // Neither is worth a verification: the client failed too often lately, or too many wait already.
+          const status = outcome === 'limited' ? 429 : 503;
+          res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'retry-after': '2', connection: 'close' }).end(outcome === 'limited' ? 'Too many failed logins from this address\n' : 'Too many logins being verified\n');
         }
-        return ok;
+        return false;
       });
     },
     reload(server, log) {

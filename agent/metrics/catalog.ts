@@ -46,6 +46,14 @@ export const catalog = {
     type: 'gauge', labels: [],
     help: 'Configured interval between samples, in seconds.',
   },
+  contention_sample_values_rejected_total: {
+    type: 'counter', labels: ['family'],
+    help: 'Values a collector or stage produced that no kernel can (negative sizes or counters, sizes past 2^64, non-finite), dropped instead of exported.',
+  },
+  contention_log_write_failures_total: {
+    type: 'counter', labels: [],
+    help: 'Log lines dropped because the log stream refused them (a closed pipe, say); a failed log write is never fatal.',
+  },
   contention_host_info: {
     type: 'gauge', labels: ['os', 'kernel', 'hostname', 'arch', 'distro', 'agent_version'],
     help: 'Constant 1; labels describe the host and the agent.',

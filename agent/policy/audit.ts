@@ -1,5 +1,6 @@
-import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { makeDirs } from '../files/make-dirs.js';
 import type { LimitAction, Subject, Violation } from './decide.js';
 
 export interface AuditOptions {
@@ -25,7 +26,7 @@ export function openAuditLog(opts: AuditOptions): AuditLog {
   let size = 0;
   const open = (): number => {
     if (fd === undefined) {
-      mkdirSync(dirname(opts.path), { recursive: true });
+      makeDirs(dirname(opts.path));
       fd = openSync(opts.path, 'a', 0o640);
       size = fstatSync(fd).size;
     }

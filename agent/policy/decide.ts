@@ -1,3 +1,4 @@
+import type { LinearRegex } from '../config/regex.js';
 import { compileCriteria, type CompiledCriteria, type CriteriaConfig } from '../process/criteria.js';
 import { globToRegExp } from '../process/glob.js';
 import { processKey, type ProcessRow } from '../process/table.js';
@@ -65,7 +66,7 @@ export interface PolicyState {
   /** By policy, criteria, measure and process: when its limit started being exceeded. */
   readonly episodes: ReadonlyMap<string, Episode>;
   /** Stops taken in the last hour, for the rate limits. */
-  readonly stops: ReadonlyArray<{ readonly policy: string; readonly at: number }>;
+  readonly stops: ReadonlyArray<{ readonly policy: string; readonly at: number; /** The process stopped (processKey), so it costs one unit however many limits it is over. */ readonly key?: string }>;
   /** CPU seconds of every process at the previous sample, for each one's use since. */
   readonly cpu?: { readonly at: number; readonly seconds: ReadonlyMap<string, number> };
   /**
@@ -126,7 +127,7 @@ export interface SafetyRules {
   readonly enforcement: EnforcementConfig;
   /** The agent's own pid and its parent's. */
   readonly self: { readonly pid: number; readonly ppid: number };
-  readonly protectedGlobs: ReadonlyArray<{ readonly glob: string; readonly re: RegExp }>;
+  readonly protectedGlobs: ReadonlyArray<{ readonly glob: string; readonly re: LinearRegex }>;
   /** Per criteria, the include rules that name root (`user: root` or `user: 0`). */
   readonly rootRules: ReadonlyMap<string, CompiledCriteria>;
 }
@@ -162,7 +163,7 @@ export function refusal(row: ProcessRow, criteria: string, rules: SafetyRules): 
   return undefined;
 }
 
-const subjectOf = (r: ProcessRow): Subject => ({ pid: r.pid, startTime: r.startTime, exe: r.exe, name: r.comm, uid: r.uid, user: r.user });
+const subjectOf = (r: ProcessRow): Subject => ({ pid: r.pid, startTime: r.startTime, exe: r.exe, cmdline: r.cmdline, name: r.comm, uid: r.uid, user: r.user });
 
 const LIMITS: ReadonlyArray<{ measure: Measure; key: 'max_committed_memory' | 'max_working_set' | 'max_handles'; value: (r: ProcessRow) => number }> = [
   { measure: 'committed_memory', key: 'max_committed_memory', value: (r) => r.privateBytes },
@@ -234,6 +235,9 @@ export function decide(input: DecideInput, state: PolicyState): DecideOutput {
         } else if (e.dry_run) {
           decisions.push({ kind: 'limit', violation, verdict: 'dry_run' });
           outcome = { kind: 'dry_run', action: limit.action };
+        } else if (limit.action === 'stop' && stops.some((s) => s.key === processKey(row))) {
+          // Already being stopped for another limit (this sample or an earlier one): one stop, one unit of budget.
+          outcome = { kind: 'acted', action: limit.action };
         } else if (limit.action === 'stop' && !budget(policy!.name)) {
           const reason = `stop rate limit reached (${e.max_stops_per_hour} per policy, ${e.max_stops_per_hour_total} in all, per hour)`;
           // Recorded once; the stop is retried each sample until the budget allows it.
@@ -242,7 +246,7 @@ export function decide(input: DecideInput, state: PolicyState): DecideOutput {
           done = false;
         } else {
           decisions.push({ kind: 'limit', violation, verdict: 'act' });
-          if (limit.action === 'stop') stops = [...stops, { policy: policy!.name, at: now }];
+          if (limit.action === 'stop') stops = [...stops, { policy: policy!.name, at: now, key: processKey(row) }];
           outcome = { kind: 'acted', action: limit.action };
         }
       }

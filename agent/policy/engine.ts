@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { Alert } from '../alerts/alert.js';
 import type { Config } from '../config/schema.js';
@@ -12,6 +13,7 @@ import { auditLine, openAuditLog, type AuditEntry, type AuditLog } from './audit
 import { startCalendar, type Calendar } from './calendar.js';
 import { compileSafetyRules, decide, emptyState, type Decision, type LimitOutcome, type PolicyState, type Violation } from './decide.js';
 import { captureEvidence } from './evidence.js';
+import { createStopBudgetStore } from './stop-budget.js';
 import type { ProcessControl } from './process-control.js';
 
 export interface PolicyEngine extends Part {
@@ -50,7 +52,9 @@ export function createPolicyEngine(opts: PolicyEngineOptions): PolicyEngine {
   let config = opts.config;
   let rules = compileSafetyRules(config.enforcement, config.criteria);
   let active = config.active_policy;
-  let state: PolicyState = emptyState();
+  // The stop budget of the last hour survives a restart: read back from the state directory.
+  const budgetStore = createStopBudgetStore(config.enforcement.state_dir ?? dirname(config.enforcement.evidence_dir), (err) => log.error({ err: err.message }, 'policy stop budget state could not be read or written'));
+  let state: PolicyState = { ...emptyState(), stops: budgetStore.load(Date.now()) };
   let audit: AuditLog = openAuditLog(auditOptions(config));
   let calendar: Calendar | undefined;
   let alerts: Alert[] = [];
@@ -117,6 +121,9 @@ export function createPolicyEngine(opts: PolicyEngineOptions): PolicyEngine {
       log.error({ err: (err as Error).message, pid: v.subject.pid }, 'policy evidence capture failed; stopping anyway');
     }
     log.warn({ policy: v.policy, criteria: v.criteria, pid: v.subject.pid, process: v.subject.name, measure: v.measure, value: v.value, limit: v.limit, evidence }, 'policy stopping a process');
+    // The intent is on disk (fsynced) before the first signal: a crash during the grace period
+    // must not lose the record of a signal already sent. The outcome line follows the stop.
+    record({ kind: 'limit', ...common(v.policy, v.criteria, 'stopping', Date.now()), action: 'stop', violation: v, evidence, graceSeconds: e.stop_grace });
     const result = await control.terminate(v.subject, e.stop_grace * 1000);
     const level = result === 'stopped' || result === 'killed' ? 'warn' : 'error';
     log[level]({ policy: v.policy, criteria: v.criteria, pid: v.subject.pid, process: v.subject.name, outcome: result }, 'policy stop finished');
@@ -276,6 +283,7 @@ export function createPolicyEngine(opts: PolicyEngineOptions): PolicyEngine {
         state,
       );
       state = out.state;
+      budgetStore.save(state.stops);
       for (const v of out.confirmed) count(violations, { policy: v.policy, criteria: v.criteria, measure: v.measure });
       for (const d of out.decisions) {
         if (d.kind === 'limit') handleLimit(d, now);

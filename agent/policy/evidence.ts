@@ -1,6 +1,9 @@
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { makeDirs } from '../files/make-dirs.js';
 import { join } from 'node:path';
 import type { Point } from '../history/source.js';
+import { PROC_FILE_MAX_BYTES } from '../procfs/read.js';
+import { readBounded } from '../files/bounded-read.js';
 import type { Violation } from './decide.js';
 
 /** What one stop leaves behind, read from /proc just before the signal. */
@@ -22,11 +25,11 @@ export function captureEvidence(opts: EvidenceOptions, violation: Violation, his
   const { subject } = violation;
   const name = `${new Date(now).toISOString().replace(/[:.]/g, '-')}-${subject.pid}-${violation.measure}`;
   const dir = join(opts.dir, name);
-  mkdirSync(dir, { recursive: true, mode: 0o750 });
+  makeDirs(dir, 0o750);
   const missing: Record<string, string> = {};
   for (const file of PROC_FILES) {
     try {
-      let text = readFileSync(join(opts.procfs, String(subject.pid), file), 'latin1');
+      let text = readBounded(join(opts.procfs, String(subject.pid), file), PROC_FILE_MAX_BYTES).toString('latin1');
       if (file === 'cmdline') text = `${text.replace(/\0+$/, '').split('\0').join(' ')}\n`;
       writeFileSync(join(dir, file), text);
     } catch (err) {

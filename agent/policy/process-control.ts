@@ -5,6 +5,12 @@ export interface Target {
   readonly startTime: number;
   /** Executable path as read at decision time; empty when it could not be read. */
   readonly exe: string;
+  /**
+   * The command line (arguments joined by spaces) the criteria matched at decision time, where the OS
+   * exposes it: an exec or a rewritten title (setproctitle, `exec -a`) since then makes it another
+   * process for matching, so the action is refused as a mismatch rather than taken on a stale match.
+   */
+  readonly cmdline?: string;
 }
 
 /** `stopped`: ended within the grace; `killed`: needed SIGKILL; `mismatch`: the pid is now another process. */

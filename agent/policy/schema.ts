@@ -1,6 +1,17 @@
 import { validateDetailed } from 'node-cron';
 import { z } from 'zod';
 import { byteSize, duration } from '../config/units.js';
+import { glob } from '../process/criteria.js';
+import { writablePathProblem } from '../files/make-dirs.js';
+
+/** A path the agent writes files at: refused at load when it lies on a kernel pseudo-filesystem. */
+const writablePath = z
+  .string()
+  .min(1)
+  .superRefine((path, ctx) => {
+    const problem = writablePathProblem(path);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 const limitFields = {
   /** How long the limit must be exceeded without a break before the action is taken. */
@@ -11,7 +22,7 @@ const memoryLimit = <A extends readonly [string, ...string[]]>(actions: A) =>
   z.object({ limit: byteSize(), action: z.enum(actions).default(actions[0]), ...limitFields }).strict();
 
 const countLimit = <A extends readonly [string, ...string[]]>(actions: A) =>
-  z.object({ limit: z.number().int().min(1), action: z.enum(actions).default(actions[0]), ...limitFields }).strict();
+  z.object({ limit: z.number().int().min(1).max(2 ** 32), action: z.enum(actions).default(actions[0]), ...limitFields }).strict();
 
 export const allocationSchema = z
   .object({
@@ -76,11 +87,11 @@ export const enforcementSchema = z
     /** Log and audit what would be done, and do nothing. */
     dry_run: z.boolean().default(false),
     /** Process name globs never acted on (matched like a criteria's `name`). */
-    protected: z.array(z.string().min(1)).default(['sshd', 'systemd*', 'init', 'login', 'agetty', 'dbus-daemon']),
+    protected: z.array(glob).default(['sshd', 'systemd*', 'init', 'login', 'agetty', 'dbus-daemon']),
     /** Stops allowed per policy in any hour; past it the agent logs and alerts instead. */
-    max_stops_per_hour: z.number().int().min(0).default(5),
+    max_stops_per_hour: z.number().int().min(0).max(10_000).default(5),
     /** Stops allowed for all policies together in any hour. */
-    max_stops_per_hour_total: z.number().int().min(0).default(10),
+    max_stops_per_hour_total: z.number().int().min(0).max(10_000).default(10),
     /** Time between SIGTERM and SIGKILL. */
     stop_grace: duration().default(10),
     /** Total CPU use (0 to 1) at and above which CPU shares apply: WSRM's 70%. */
@@ -89,7 +100,7 @@ export const enforcementSchema = z
     nice: z.number().int().min(1).max(19).default(10),
     audit_log: z
       .object({
-        path: z.string().min(1).default('/var/log/contention-agent/policy-audit.jsonl'),
+        path: writablePath.default('/var/log/contention-agent/policy-audit.jsonl'),
         /** Size at which the log is rotated to `.1`, `.1` to `.2`, and so on. */
         max_bytes: byteSize().default(10 * 2 ** 20),
         /** Rotated files kept. */
@@ -98,7 +109,9 @@ export const enforcementSchema = z
       .strict()
       .prefault({}),
     /** Where a directory of evidence is written before each stop. */
-    evidence_dir: z.string().min(1).default('/var/lib/contention-agent/evidence'),
+    evidence_dir: writablePath.default('/var/lib/contention-agent/evidence'),
+    /** Where state that must outlive a restart is kept (the stop budget of the last hour); unset: evidence_dir's parent. */
+    state_dir: writablePath.optional(),
     /** Evidence directories kept; the oldest go first. */
     max_evidence: z.number().int().min(1).max(10_000).default(50),
     /** How much of the tripped measure's history goes into the evidence. */

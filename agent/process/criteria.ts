@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { isValidRegex } from '../config/regex.js';
-import { globToRegExp } from './glob.js';
+import { compileRegex, re2Pattern } from '../config/regex.js';
+import { globError, globToRegExp } from './glob.js';
 
 /** What a criteria rule can look at: the identity fields of a process row. */
 export interface ProcessIdentity {
@@ -18,14 +18,20 @@ export interface ProcessIdentity {
   readonly service?: string;
 }
 
+/** A glob, checked at load so that matching never meets a pattern it cannot compile. */
+export const glob = z.string().min(1).superRefine((g, ctx) => {
+  const error = globError(g);
+  if (error) ctx.addIssue({ code: 'custom', message: error });
+});
+
 const ruleSchema = z
   .object({
-    name: z.string().min(1).optional().describe('process name glob'),
-    exe: z.string().min(1).optional(),
-    cmdline: z.string().min(1).refine(isValidRegex, 'expected a valid regular expression').optional(),
+    name: glob.optional().describe('process name glob'),
+    exe: glob.optional(),
+    cmdline: re2Pattern.min(1).optional(),
     user: z.union([z.string().min(1), z.number().int()]).optional(),
     group: z.union([z.string().min(1), z.number().int()]).optional(),
-    service: z.string().min(1).optional(),
+    service: glob.optional(),
   })
   .strict()
   .refine((r) => Object.keys(r).length > 0, 'expected at least one of name, exe, cmdline, user, group, service');
@@ -38,11 +44,13 @@ export const criteriaSchema = z
           .string()
           .regex(/^[a-zA-Z0-9_.-]+$/, 'expected letters, digits, "_", "." or "-"')
           .refine((n) => n !== 'other', '"other" is the group of the processes no criteria matches'),
-        include: z.array(ruleSchema).min(1, 'expected at least one include rule'),
-        exclude: z.array(ruleSchema).default([]),
+        include: z.array(ruleSchema).min(1, 'expected at least one include rule').max(100),
+        exclude: z.array(ruleSchema).max(100).default([]),
       })
       .strict(),
   )
+  // Every process is matched against every criteria at each sample: the count bounds that cost.
+  .max(1000, 'expected at most 1000 criteria')
   .default([])
   .superRefine((list, ctx) => {
     const seen = new Set<string>();
@@ -93,7 +101,7 @@ function compileRule(rule: Rule): Test {
     tests.push((p) => re.test(p.exe));
   }
   if (rule.cmdline !== undefined) {
-    const re = new RegExp(rule.cmdline);
+    const re = compileRegex(rule.cmdline);
     tests.push((p) => re.test(p.cmdline));
   }
   if (rule.user !== undefined) {

@@ -1,5 +1,7 @@
-/** A shell-style glob (`*`, `?`, `[abc]`) as an anchored regular expression. */
-export function globToRegExp(glob: string): RegExp {
+import { compileRegex, type LinearRegex } from '../config/regex.js';
+
+/** A shell-style glob (`*`, `?`, `[abc]`) as an anchored pattern that runs in linear time. */
+export function globToRegExp(glob: string): LinearRegex {
   let out = '';
   for (let i = 0; i < glob.length; i++) {
     const c = glob[i]!;
@@ -14,7 +16,17 @@ export function globToRegExp(glob: string): RegExp {
         out += `[${body}]`;
         i = end;
       }
-    } else out += c.replace(/[.+^${}()|\\/]/g, '\\$&');
+    } else out += c.replace(/[.+*?^${}()|[\]\\]/g, '\\$&');
   }
-  return new RegExp(`^${out}$`, 's');
+  return compileRegex(out, { anchored: true, dotAll: true });
+}
+
+/** Why a glob cannot be compiled (a bracket RE2 rejects, such as `[z-a]`), or undefined. */
+export function globError(glob: string): string | undefined {
+  try {
+    globToRegExp(glob);
+    return undefined;
+  } catch (err) {
+    return `expected a glob (*, ?, [abc]): ${(err as Error).message}`;
+  }
 }

@@ -1,4 +1,5 @@
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { readBounded } from '../files/bounded-read.js';
 import { parseIdNames } from '../procfs/passwd.js';
 
 export interface IdNames {
@@ -17,7 +18,7 @@ export function createIdNames(passwdFile = '/etc/passwd', groupFile = '/etc/grou
       try {
         const now = statSync(file).mtimeMs;
         if (now !== mtime) {
-          names = parseIdNames(readFileSync(file, 'utf8'));
+          names = parseIdNames(readBounded(file, 64 * 1024 * 1024).toString('utf8'));
           mtime = now;
         }
       } catch {

@@ -12,12 +12,24 @@ import { readProcFile } from '../procfs/read.js';
 import type { ProcessIdentity } from './criteria.js';
 import type { ProcessRow } from './table.js';
 
-export type ReadErrorReason = 'vanished' | 'permission' | 'zombie' | 'malformed';
+/** Why a row was skipped; `out_of_range` is a row whose numbers no kernel produces (negative CPU time, 1e26 bytes). */
+export type ReadErrorReason = 'vanished' | 'permission' | 'zombie' | 'malformed' | 'out_of_range';
 
 /** A row before grouping: what /proc said of one process. */
 export type RawProcess = Omit<ProcessRow, 'criteria' | 'processGroup' | 'user' | 'group' | 'rates'>;
 
-type Identity = Omit<ProcessIdentity, 'user' | 'group'> & { uid: number; gid: number; displayName: string; unit?: string; cgroup?: string };
+type Identity = Omit<ProcessIdentity, 'user' | 'group'> & {
+  uid: number;
+  gid: number;
+  displayName: string;
+  unit?: string;
+  cgroup?: string;
+  /** Unix ms when exe and cmdline were read. */
+  readAt: number;
+};
+
+/** The longest an identity (exe, cmdline) is reused without reading it again. */
+export const IDENTITY_MAX_AGE_MS = 30_000;
 
 /** What the reader keeps of a process between samples. */
 interface Known {
@@ -88,9 +100,11 @@ export function createTableReader(procfs: string, bootTimeSeconds: () => number)
   };
 
   /** exe and cmdline, read again only when the process is new or changed its name, user or group. */
-  const identityOf = (before: Known | undefined, base: string, comm: string, uid: number, gid: number): Identity => {
+  const identityOf = (before: Known | undefined, base: string, comm: string, uid: number, gid: number, now = Date.now()): Identity => {
     const was = before?.identity;
-    if (was && was.uid === uid && was.gid === gid && was.comm === comm) return was;
+    // An exec keeping the interpreter's name (python3 a.py -> python3 b.py) or a rewritten title
+    // changes none of the cheap signals, so the identity is also read again once it is IDENTITY_MAX_AGE_MS old.
+    if (was && was.uid === uid && was.gid === gid && was.comm === comm && now - was.readAt < IDENTITY_MAX_AGE_MS) return was;
     let exe = '';
     try {
       exe = readlinkSync(`${base}exe`);
@@ -109,7 +123,7 @@ export function createTableReader(procfs: string, bootTimeSeconds: () => number)
     } catch {
       // No cgroup file (a recorded procfs, a kernel without cgroups): the row stays, without a unit.
     }
-    return { comm, exe, cmdline: args.join(' '), argv0: args[0] ?? '', uid, gid, displayName: displayName({ comm, exe, argv: args }), unit, cgroup };
+    return { comm, exe, cmdline: args.join(' '), argv0: args[0] ?? '', uid, gid, displayName: displayName({ comm, exe, argv: args }), unit, cgroup, readAt: now };
   };
 
   /**

@@ -25,7 +25,8 @@ export function parseDiskstats(text: string): DiskStat[] {
     const tokens = line.trim().split(/\s+/);
     if (tokens.length < 14) continue;
     const count = FIELD_COUNTS.find((n) => tokens.length - 2 - n >= 1 && tokens.slice(-n).every((t) => /^\d+$/.test(t)));
-    if (count === undefined) continue;
+    // A row without numeric major and minor numbers is malformed, not a disk: skipped like a short one.
+    if (count === undefined || !/^\d+$/.test(tokens[0]!) || !/^\d+$/.test(tokens[1]!)) continue;
     const stats = tokens.slice(-count).map(Number);
     out.push({
       major: Number(tokens[0]),

@@ -8,7 +8,7 @@ export interface Loadavg {
 }
 
 export function parseLoadavg(text: string): Loadavg {
-  const m = /^(\S+)\s+(\S+)\s+(\S+)\s+(\d+)\/(\d+)\s+\d+/.exec(text.trim());
+  const m = /^(\d+\.\d+)\s+(\d+\.\d+)\s+(\d+\.\d+)\s+(\d+)\/(\d+)\s+\d+/.exec(text.trim());
   if (!m) throw new Error(`/proc/loadavg: unexpected content ${JSON.stringify(text.slice(0, 80))}`);
   return { load1: Number(m[1]), load5: Number(m[2]), load15: Number(m[3]), runnable: Number(m[4]), tasks: Number(m[5]) };
 }

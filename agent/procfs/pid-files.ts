@@ -1,4 +1,6 @@
 import { closeSync, openSync, readSync } from 'node:fs';
+import { TooLargeError } from '../files/bounded-read.js';
+import { PROC_FILE_MAX_BYTES } from './read.js';
 
 // One buffer for every per-process file: each is parsed before the next is read.
 let buffer = Buffer.allocUnsafe(16 * 1024);
@@ -19,6 +21,7 @@ export function readPidFile(path: string): { buffer: Buffer; length: number } {
       const n = readSync(fd, buffer, length, room, null);
       length += n;
       if (n < room) break;
+      if (length > PROC_FILE_MAX_BYTES) throw new TooLargeError(path, PROC_FILE_MAX_BYTES);
       const bigger = Buffer.allocUnsafe(buffer.length * 2);
       buffer.copy(bigger, 0, 0, length);
       buffer = bigger;

@@ -69,9 +69,16 @@ export function parsePidStatBytes(buf: Buffer, length: number): PidStatRead {
   for (let i = first; i < length && count < starts.length; i++) if (buf[i] === SPACE) starts[count++] = i + 1;
   // f[0] is field 3 (state); field n is f[n - 3].
   if (count < 22) throw new Error(`stat: ${count + 2} fields, expected at least 24`);
-  const field = (k: number): number => decimalAt(buf, starts[k]!, length);
+  // Every field read is unsigned in the kernel: a sign or a missing digit is a malformed row, not a value.
+  const field = (k: number): number => {
+    const v = decimalAt(buf, starts[k]!, length);
+    if (!(v >= 0)) throw new Error(`stat: field ${k + 3} is not an unsigned number`);
+    return v;
+  };
+  const pid = decimalAt(buf, 0, open);
+  if (!(pid >= 0)) throw new Error('stat: the pid is not an unsigned number');
   return {
-    pid: decimalAt(buf, 0, open),
+    pid,
     comm: buf.toString('latin1', open + 1, close),
     state: String.fromCharCode(buf[starts[0]!]!),
     ppid: field(1),

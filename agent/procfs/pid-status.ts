@@ -50,6 +50,8 @@ export function parsePidStatusBytes(buf: Buffer, length: number): PidStatus {
   }
   const has = (key: number): boolean => (seen & (1 << key)) !== 0;
   if (!has(THREADS) || !has(UID) || !has(GID)) throw new Error('status: no Threads/Uid/Gid lines');
+  // Every field read is unsigned in the kernel: a sign or a missing digit is a malformed file, not a value.
+  for (let k = 0; k < KEYS.length; k++) if (has(k) && !(values[k]! >= 0)) throw new Error(`status: ${KEYS[k]!.toString('latin1')} is not an unsigned number`);
   const kb = (key: number): number | undefined => (has(key) ? values[key]! * 1024 : undefined);
   return {
     rssAnon: kb(RSS_ANON),

@@ -1,3 +1,4 @@
+import { compileRegex, type LinearRegex } from '../config/regex.js';
 import type { StoredSeries } from '../history/source.js';
 import { isComparison, type BinaryOp, type Expr, type SelectorExpr, type VectorMatching } from './ast.js';
 import { labelsKey } from '../metrics/labels.js';
@@ -67,11 +68,11 @@ function matches(labels: Labels, s: SelectorExpr): boolean {
   });
 }
 
-const regexCache = new Map<string, RegExp>();
-/** Prometheus anchors label regexes at both ends. Go's RE2 and JavaScript agree on the syntax the rules use. */
-function anchored(re: string): RegExp {
+const regexCache = new Map<string, LinearRegex>();
+/** Prometheus anchors label regexes at both ends and lets `.` match a newline (`^(?s:re)$`), in RE2 syntax. */
+function anchored(re: string): LinearRegex {
   let r = regexCache.get(re);
-  if (!r) regexCache.set(re, (r = new RegExp(`^(?:${re})$`, 's')));
+  if (!r) regexCache.set(re, (r = compileRegex(re, { anchored: true, dotAll: true })));
   return r;
 }
 

@@ -1,4 +1,5 @@
 import { parser } from '@prometheus-io/lezer-promql';
+import { regexError } from '../config/regex.js';
 import { FUNCTIONS, isComparison, isSetOp, typeOf, type BinaryOp, type Expr, type FunctionName, type MatchOp, type Matcher, type SelectorExpr, type ValueType, type VectorMatching } from './ast.js';
 
 /** A node of lezer's syntax tree (its type comes with the parser, so no direct dependency on @lezer/common). */
@@ -129,7 +130,13 @@ function selector(n: SyntaxNode, text: string): SelectorExpr {
         const opNode = op && children(op)[0];
         const matchOp = opNode && MATCH_OPS[opNode.name];
         if (!label || !matchOp || !value || value.name !== 'StringLiteral') unsupported(m, text, 'label matcher');
-        matchers.push({ name: src(label, text), op: matchOp, value: parseString(src(value, text)) });
+        const matcher = { name: src(label, text), op: matchOp, value: parseString(src(value, text)) };
+        if (matchOp === '=~' || matchOp === '!~') {
+          // Prometheus compiles matchers with Go's RE2: what RE2 rejects, promtool rejects too.
+          const error = regexError(matcher.value);
+          if (error !== undefined) throw new PromqlError(`invalid regular expression in label matcher: ${error}`, src(m, text));
+        }
+        matchers.push(matcher);
       }
     } else unsupported(c, text);
   }

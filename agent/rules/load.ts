@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
+import { CONFIG_FILE_MAX_BYTES, readBounded } from '../files/bounded-read.js';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
@@ -83,7 +84,7 @@ export function loadRuleFiles(files: readonly string[]): RulesResult {
   for (const file of files) {
     let text: string;
     try {
-      text = readFileSync(file, 'utf8');
+      text = readBounded(file, CONFIG_FILE_MAX_BYTES).toString('utf8');
     } catch (err) {
       errors.push(`${file}: cannot read the rule file: ${(err as Error).message}`);
       continue;

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { isUnsupported, type Collector } from '../collectors/collector.js';
 import type { HistoryStage } from '../history/stage.js';
 import type { MetricName } from '../metrics/catalog.js';
+import { implausibility } from '../metrics/plausible.js';
 import type { CollectorOutcome, Labels, Sample, SampleFacts, SeriesValue, Sink, Stage } from '../metrics/sample.js';
 import type { Exposition, ExpositionRenderer } from './exposition.js';
 
@@ -35,14 +36,15 @@ export interface SamplerOptions extends PipelineParts {
   readonly renderer: ExpositionRenderer;
 }
 
-/** Builds a sample from sink writes. Invalid values are dropped and reported, never exported. */
-function createSampleSink(invalid: (metric: string, value: number) => void) {
+/** Builds a sample from sink writes. Implausible values are dropped and reported, never exported. */
+function createSampleSink(invalid: (metric: MetricName, value: number, why: string) => void) {
   const families = new Map<MetricName, SeriesValue[]>();
   const facts: SampleFacts = {};
   const sink: Sink = {
     set(metric, labels, value) {
-      if (!Number.isFinite(value)) {
-        invalid(metric, value);
+      const why = implausibility(metric, value);
+      if (why !== undefined) {
+        invalid(metric, value, why);
         return;
       }
       let list = families.get(metric);
@@ -63,7 +65,15 @@ function createSampleSink(invalid: (metric: string, value: number) => void) {
     }
     return out;
   };
-  return { sink, families, facts, mark, since };
+  /** Drops what was written after `before`: a collector that failed half-way exports nothing of that sample. */
+  const rollback = (before: ReadonlyMap<MetricName, number>): void => {
+    for (const [name, list] of families) {
+      const from = before.get(name) ?? 0;
+      if (from === 0) families.delete(name);
+      else list.length = from;
+    }
+  };
+  return { sink, families, facts, mark, since, rollback };
 }
 
 const writeHealth = (sink: Sink, outcome: CollectorOutcome): void => {
@@ -79,9 +89,13 @@ const writeHealth = (sink: Sink, outcome: CollectorOutcome): void => {
  * records as soon as the stage has run so later stages (the rules) see them. `reported` holds the
  * collectors already logged as unsupported, so that is said once, not every sample.
  */
-export async function runPipeline(parts: PipelineParts, timestamp: number, reported: Set<string> = new Set()): Promise<Sample> {
+export async function runPipeline(parts: PipelineParts, timestamp: number, reported: Set<string> = new Set(), rejected: Map<MetricName, number> = new Map()): Promise<Sample> {
   const { log } = parts;
-  const { sink, families, facts, mark, since } = createSampleSink((metric, value) => log.warn({ metric, value }, 'dropped a non-finite value'));
+  const { sink, families, facts, mark, since, rollback } = createSampleSink((metric, value, why) => {
+    // Logged the first time a family gets one; after that the counter tells.
+    if (!rejected.has(metric)) log.warn({ metric, value, why }, 'dropped an implausible value');
+    rejected.set(metric, (rejected.get(metric) ?? 0) + 1);
+  });
   const outcomes: CollectorOutcome[] = [];
   const snapshot = (): Sample => ({ timestamp, families, collectors: outcomes, facts });
 
@@ -105,7 +119,13 @@ export async function runPipeline(parts: PipelineParts, timestamp: number, repor
     }
   };
 
-  for (const { spec, instance } of parts.collectors) outcomes.push(await timed(spec.name, () => instance.update(sink)));
+  for (const { spec, instance } of parts.collectors) {
+    const before = mark();
+    const outcome = await timed(spec.name, () => instance.update(sink));
+    // What a failed collector wrote before it failed would pass for a reading (zeros, half a table).
+    if (outcome.status !== 'ok') rollback(before);
+    outcomes.push(outcome);
+  }
   for (const outcome of outcomes) writeHealth(sink, outcome);
   sink.set('contention_last_sample_timestamp_seconds', {}, timestamp / 1000);
   sink.set('contention_sample_interval_seconds', {}, parts.intervalSeconds);
@@ -117,6 +137,7 @@ export async function runPipeline(parts: PipelineParts, timestamp: number, repor
     writeHealth(sink, outcome);
     parts.history?.recordDerived(timestamp, since(before));
   }
+  for (const [family, n] of rejected) sink.set('contention_sample_values_rejected_total', { family }, n);
   return snapshot();
 }
 
@@ -130,9 +151,10 @@ export function createSampler(opts: SamplerOptions): Sampler {
   let looping = false;
   let running: Promise<Sample> | undefined;
   const reported = new Set<string>();
+  const rejected = new Map<MetricName, number>();
 
   const takeSample = async (): Promise<Sample> => {
-    const sample = await runPipeline(parts, Date.now(), reported);
+    const sample = await runPipeline(parts, Date.now(), reported, rejected);
     latest = { sample, exposition: await opts.renderer.render(sample) };
     for (const listener of listeners) {
       try {

@@ -38,7 +38,7 @@ describe('config loading', () => {
 
   it('rejects a negative interval with what was expected', () => {
     const [error] = errorsOf('sampling:\n  interval: -5\n');
-    expect(error).toBe('agent.yaml:2: sampling.interval: expected a duration above 0 (got -5)');
+    expect(error).toBe('agent.yaml:2: sampling.interval: expected a duration above 0.1s (got -5)');
   });
 
   it('rejects a queue interval longer than the sample interval', () => {

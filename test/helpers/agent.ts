@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const CLI = join(ROOT, 'dist/agent/cli.js');
+/** The built CLI; CONTENTION_AGENT_CLI runs the tests against another build (an older one, to see a regression test fail). */
+export const CLI = process.env.CONTENTION_AGENT_CLI ?? join(ROOT, 'dist/agent/cli.js');
 
 export interface RunningAgent {
   readonly url: string;

@@ -93,7 +93,8 @@ export const holdFds = (n: number, stubborn = false): string =>
 
 export const alive = (c: { proc: ChildProcess }): boolean => c.proc.exitCode === null && c.proc.signalCode === null;
 
-export const auditOf = (e: EngineUnderTest, action: string): Array<Record<string, unknown>> => e.audit().filter((a) => a.action === action);
+/** Audit lines of an action's outcomes; a stop's intent line (outcome `stopping`, written before the first signal) is not one. */
+export const auditOf = (e: EngineUnderTest, action: string): Array<Record<string, unknown>> => e.audit().filter((a) => a.action === action && a.outcome !== 'stopping');
 
 /** A policy counter's value in the latest sample. */
 export function counter(e: EngineUnderTest, metric: 'contention_policy_actions_total' | 'contention_policy_violations_total', match: Record<string, string>): number | undefined {

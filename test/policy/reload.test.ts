@@ -25,6 +25,8 @@ ${extra}active_policy: guard
 ${enforcement}`;
     const file = writeConfig(good());
     const agent = await startAgent([`--config.file=${file}`]);
+    // Listened for from the start: on a busy machine the reloads below can outlast the 8 s clock.
+    const exited = new Promise<number>((resolve) => child.proc.once('exit', () => resolve(Date.now())));
     try {
       const active = async () =>
         parseExposition(await (await fetch(`${agent.url}/metrics`)).text()).filter((s) => s.name === 'contention_policy_active' && s.value === 1).map((s) => s.labels.policy);
@@ -54,10 +56,12 @@ ${enforcement}`;
       agent.proc.kill('SIGHUP');
       await agent.waitForLog(/config reloaded/);
       const reloadedAt = Date.now();
-      const exit = await new Promise<number>((resolve) => child.proc.once('exit', () => resolve(Date.now())));
+      const exit = await exited;
       const audit = () => readFileSync(join(dir, 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-      await waitFor(() => audit().some((a) => a.action === 'stop'), 10_000, 'the stop audit line');
-      const stop = audit().find((a) => a.action === 'stop')!;
+      await waitFor(() => audit().some((a) => a.action === 'stop' && a.outcome !== 'stopping'), 10_000, 'the stop audit line');
+      // The intent, written before the first signal, then the outcome.
+      expect(audit().filter((a) => a.action === 'stop').map((a) => a.outcome)).toEqual(['stopping', 'stopped']);
+      const stop = audit().find((a) => a.action === 'stop' && a.outcome !== 'stopping')!;
       expect(stop).toMatchObject({ pid: child.pid, outcome: 'stopped', measure: 'handles', policy: 'guard' });
       const since = Date.parse(String(stop.exceeded_since));
       expect(since).toBeLessThan(reloadedAt);

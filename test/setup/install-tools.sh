@@ -23,6 +23,8 @@ declare -A need=(
   [sha256sum]=coreutils
   [ansible-playbook]=ansible-core
   [victoria-metrics]=victoria-metrics
+  [python3]=python3
+  [runuser]=util-linux
 )
 missing=()
 for tool in "${!need[@]}"; do

@@ -1,3 +1,4 @@
+import { compileRegex } from '../../config/regex.js';
 import type { Labels, Sink } from '../../metrics/sample.js';
 import type { MetricName } from '../../metrics/catalog.js';
 import { LIVE_HOST_COUNTERS } from '../../platform/windows/counters.js';
@@ -60,7 +61,7 @@ export function windowsHostCollector(spec: WindowsCollectorSpec): CollectorSpec 
       query?.catch(() => undefined); // reported by update()
       const native = spec.native?.open();
       native?.catch(() => undefined);
-      const deviceExclude = new RegExp(ctx.config.disk.device_exclude);
+      const deviceExclude = compileRegex(ctx.config.disk.device_exclude);
       let collections = 0;
       return {
         async update(sink) {

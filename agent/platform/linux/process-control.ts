@@ -16,6 +16,13 @@ const KILL_WAIT_MS = 5000;
 
 type Identity = 'same' | 'mismatch' | 'gone';
 
+/** A command line as the process table joins it, so the two compare equal when nothing changed. */
+const cmdlineOf = (path: string): string => {
+  const args = readProcFile(path).split('\0');
+  if (args[args.length - 1] === '') args.pop();
+  return args.join(' ');
+};
+
 /**
  * Linux's process actions. Every action re-reads the process's start time and exe from /proc and
  * compares them with the decision's; signals go through a pidfd opened before that check where the
@@ -44,6 +51,7 @@ export async function createLinuxProcessControl(procfs = '/proc', opts: { pidfd?
         }
         if (exe !== t.exe) return 'mismatch';
       }
+      if (t.cmdline !== undefined && cmdlineOf(join(procfs, String(t.pid), 'cmdline')) !== t.cmdline) return 'mismatch';
       return 'same';
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;

@@ -1,3 +1,4 @@
+import type { LinearRegex } from '../../config/regex.js';
 import type { LabelsOf, MetricName } from '../../metrics/catalog.js';
 import { hostLabels, queryPath, type HostCounter } from './counters.js';
 import { estimatePoolLimits } from './pool-limits.js';
@@ -45,7 +46,7 @@ export interface MappedHost {
  * in, series out. Values that are not finite or are negative are dropped with their instance (a
  * disk going away mid-collection); ratios are clamped to [0, 1] as PDH caps percentages at 100.
  */
-export function mapHostReadings(readings: readonly PdhReading[], host: HostFacts, opts: { deviceExclude?: RegExp } = {}): MappedHost {
+export function mapHostReadings(readings: readonly PdhReading[], host: HostFacts, opts: { deviceExclude?: LinearRegex } = {}): MappedHost {
   const series: HostSeries[] = [];
   const missing: string[] = [];
   const seen = new Set<string>();
