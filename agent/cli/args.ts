@@ -15,6 +15,13 @@ export interface ParsedArgs {
   readonly json: boolean;
   /** CPUs of the host an analyzed log came from, when the log does not say. */
   readonly cpus?: number;
+  /** analyze: list every series judged healthy, not just how many. */
+  readonly verbose: boolean;
+  /** analyze: a Prometheus server to query instead of a file, with the selector and how far back. */
+  readonly prometheus?: string;
+  readonly match?: string;
+  readonly since?: string;
+  readonly step?: string;
   readonly help: boolean;
   readonly version: boolean;
 }
@@ -41,6 +48,11 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   let configFile: string | undefined;
   let json = false;
   let cpus: number | undefined;
+  let verbose = false;
+  let prometheus: string | undefined;
+  let match: string | undefined;
+  let since: string | undefined;
+  let step: string | undefined;
   let help = false;
   let version = false;
   for (let i = 0; i < argv.length; i++) {
@@ -76,6 +88,16 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     } else if (name === 'cpus') {
       cpus = Number(takeValue());
       if (!Number.isInteger(cpus) || cpus < 1) throw new UsageError('--cpus needs a whole number of CPUs');
+    } else if (name === 'verbose') {
+      verbose = true;
+    } else if (name === 'prometheus') {
+      prometheus = takeValue();
+    } else if (name === 'match') {
+      match = takeValue();
+    } else if (name === 'since') {
+      since = takeValue();
+    } else if (name === 'step') {
+      step = takeValue();
     } else if (name === 'help') {
       help = true;
     } else if (name === 'version') {
@@ -86,7 +108,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   }
   const first = positionals[0];
   const command = first !== undefined && (COMMANDS as readonly string[]).includes(first) ? positionals.shift()! : 'run';
-  return { command, positionals, configFile, overrides, json, cpus, help, version };
+  return { command, positionals, configFile, overrides, json, cpus, verbose, prometheus, match, since, step, help, version };
 }
 
 export const USAGE = `Usage: contention-agent [command] [flags]
@@ -95,9 +117,11 @@ Commands:
   run (default)          sample this host, serve metrics and the status page
   check-config FILE      validate a config file; exit 0 when valid, 1 with every error when not
   snapshot [--json]      sample now and print what is saturated or near a limit, worst first
-  analyze FILE [--json] [--cpus=N]
-                         find leaks, exhaustion and saturation in a PerfMon CSV or a Prometheus
-                         query_range export; exit 0 nothing found, 1 findings, 2 unreadable input
+  analyze FILE [--json] [--cpus=N] [--verbose]
+  analyze --prometheus=URL [--match=SELECTOR] [--since=24h]
+                         find leaks, exhaustion and saturation in a PerfMon CSV, a Prometheus
+                         query_range export, or a Prometheus server's history; exit 0 nothing
+                         found, 1 findings, 2 unreadable input
 
 Flags:
   --config.file=PATH              YAML config (default: the embedded defaults)
@@ -113,5 +137,10 @@ Flags:
   --path.sysfs=/sys               sysfs mount point
   --json                          machine-readable output (snapshot, analyze)
   --cpus=N                        CPUs of the logged host, when the log has no Processor counters
+  --verbose                       analyze: list every series judged healthy
+  --prometheus=URL                analyze: query this Prometheus (query_range) instead of a file
+  --match=SELECTOR                analyze: series to fetch (default {__name__=~"contention_.+"})
+  --since=24h                     analyze: how far back to fetch
+  --step=15s                      analyze: resolution to fetch at (the scrape interval)
   --help, --version
 `;
