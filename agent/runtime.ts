@@ -1,8 +1,11 @@
+import { readFileSync } from 'node:fs';
+import { uptime } from 'node:os';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Alert } from './alerts/alert.js';
 import { enabledCollectors } from './collectors/registry.js';
 import type { Config } from './config/schema.js';
-import { createLeakDetector, type LeakDetector } from './detect/leak-stage.js';
+import { createLeakDetector, type DetectorState, type LeakDetector } from './detect/leak-stage.js';
 import { createHistory, type History } from './history/history.js';
 import type { RulesState } from './rules/engine.js';
 import type { RuleGroup } from './rules/load.js';
@@ -26,6 +29,10 @@ export interface LongLived {
   readonly history?: History;
   /** The retired runtime's detector alerts, so a reload neither resolves nor re-fires them. */
   readonly detectorAlerts?: readonly Alert[];
+  /** The retired (or persisted) detector's hysteresis state. */
+  readonly detectorState?: DetectorState;
+  /** When the host booted, Unix ms. */
+  readonly bootTimeMs?: number;
   /** The retired runtime's rule evaluation state, so pending and firing alerts carry on. */
   readonly rulesState?: RulesState;
 }
@@ -44,7 +51,15 @@ export function createRuntime(
   const queueWatch = startPlatformQueueWatch(config);
   const ctx = { config, procfs: config.paths.procfs, sysfs: config.paths.sysfs, queueWatch };
   const collectors = enabledCollectors(config).map((spec) => ({ spec, instance: spec.create(ctx) }));
-  const detector = longLived.history ? createLeakDetector(longLived.history, config, longLived.detectorAlerts) : undefined;
+  // Where local rules alert on the detector's metric, the rule's alert is each leak's one alert.
+  const rulesAlertOnLeaks = (ruleGroups ?? []).some((g) => g.rules.some((r) => r.kind === 'alert' && /\bcontention_leak_suspected\b/.test(r.exprText)));
+  const detector = longLived.history
+    ? createLeakDetector(longLived.history, config, longLived.detectorAlerts, {
+        carriedState: longLived.detectorState,
+        bootTimeMs: longLived.bootTimeMs,
+        raiseAlerts: !rulesAlertOnLeaks,
+      })
+    : undefined;
   const rules =
     longLived.history && ruleGroups
       ? createRulesStage(ruleGroups, longLived.history, {
@@ -73,6 +88,19 @@ export function createRuntime(
       for (const c of collectors) c.instance.stop?.();
     },
   };
+}
+
+/** When this host booted, Unix ms: from /proc/stat's btime on Linux (exact), from the uptime elsewhere (to the minute). */
+export function bootTimeMs(procfs: string): number {
+  if (process.platform === 'linux') {
+    try {
+      const m = /^btime (\d+)$/m.exec(readFileSync(join(procfs, 'stat'), 'utf8'));
+      if (m) return Number(m[1]) * 1000;
+    } catch {
+      // fall through to the uptime
+    }
+  }
+  return Math.round((Date.now() - uptime() * 1000) / 60_000) * 60_000;
 }
 
 /** The history the running agent keeps, sized by its config. */

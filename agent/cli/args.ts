@@ -35,6 +35,7 @@ const VALUE_FLAGS: Readonly<Record<string, readonly string[]>> = {
   'log.format': ['log', 'format'],
   'path.procfs': ['paths', 'procfs'],
   'path.sysfs': ['paths', 'sysfs'],
+  'path.state-dir': ['paths', 'state_dir'],
 };
 
 export const COMMANDS = ['run', 'check-config', 'snapshot', 'analyze'] as const;
@@ -135,6 +136,8 @@ Flags:
   --log.format=logfmt             logfmt or json
   --path.procfs=/proc             procfs mount point
   --path.sysfs=/sys               sysfs mount point
+  --path.state-dir=DIR            where the history is kept across restarts
+                                  (/var/lib/contention-agent; %ProgramData%\\contention-agent)
   --json                          machine-readable output (snapshot, analyze)
   --cpus=N                        CPUs of the logged host, when the log has no Processor counters
   --verbose                       analyze: list every series judged healthy

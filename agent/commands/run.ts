@@ -10,7 +10,10 @@ import { createWebGuard } from '../http/web-guard.js';
 import { buildState, type State } from '../http/state.js';
 import type { Sample } from '../metrics/sample.js';
 import type { SeriesSource } from '../history/source.js';
-import { createAgentHistory, createRuntime, type Runtime } from '../runtime.js';
+import { bootTimeMs, createAgentHistory, createRuntime, type Runtime } from '../runtime.js';
+import { bytesPerSeries } from '../history/history.js';
+import { loadHistory, saveHistory } from '../history/persist.js';
+import type { DetectorState } from '../detect/leak-stage.js';
 import { openEventLog } from '../platform/windows/event-log.js';
 import { loadConfiguredRules } from '../rules/configured.js';
 import { createLinuxProcessControl } from '../platform/linux/process-control.js';
@@ -26,6 +29,25 @@ export async function run(config: Config, log: Logger, configFile: string | unde
   }
   // History outlives reloads (a SIGHUP must not forget the last hour); its size is fixed at start.
   const history = createAgentHistory(config);
+  const boot = bootTimeMs(config.paths.procfs);
+  const stateDir = config.paths.state_dir;
+  const persisting = config.history.persist_interval > 0;
+  let detectorState: DetectorState | undefined;
+  if (persisting) {
+    // Twice what the configured history can hold, plus the header: a bigger file is not ours to trust.
+    const maxBytes = 2 * config.history.max_series * bytesPerSeries({ rawSeconds: config.history.raw_retention, sampleSeconds: config.sampling.interval, bucketSeconds: config.history.downsample_interval, retentionSeconds: config.history.retention }) + 16 * 2 ** 20;
+    const loaded = await loadHistory(stateDir, maxBytes);
+    if (loaded.ok) {
+      // Points older than the retention are of no use; the rest come back as they were.
+      history.restore(loaded.persisted.series);
+      detectorState = isDetectorState(loaded.persisted.detector) ? loaded.persisted.detector : undefined;
+      log.info({ file: stateDir, series: loaded.persisted.series.length, saved_at: new Date(loaded.persisted.savedAt).toISOString() }, 'history restored');
+    } else if (loaded.absent) {
+      log.info({ dir: stateDir }, 'no history saved yet; starting afresh');
+    } else {
+      log.warn({ reason: loaded.reason }, 'saved history ignored; starting afresh');
+    }
+  }
   // On Windows, alert changes also go to the Application log under the source the installer registered.
   const eventLog = process.platform === 'win32' ? openEventLog((err) => log.warn({ err: err.message }, 'cannot write to the Windows event log')) : undefined;
   // Delivery keeps its queues across reloads; its receivers are fixed at start.
@@ -61,11 +83,35 @@ export async function run(config: Config, log: Logger, configFile: string | unde
     return 1;
   }
   if (rules.groups) log.info({ files: rules.files.join(','), rules: rules.groups.reduce((n, g) => n + g.rules.length, 0) }, 'evaluating alert rules locally');
-  let runtime: Runtime = createRuntime(config, log, { history }, stages, rules.groups);
+  let runtime: Runtime = createRuntime(config, log, { history, bootTimeMs: boot, detectorState }, stages, rules.groups);
+  // The history goes to disk every persist_interval and at shutdown; one write at a time, and a
+  // failed one is a warning (the agent keeps its memory in RAM and tries again next time).
+  let saving: Promise<void> | undefined;
+  let lastSaved = Date.now();
+  let saveFailing = false;
+  const persist = (): Promise<void> => {
+    if (!persisting) return Promise.resolve();
+    if (saving) return saving;
+    lastSaved = Date.now();
+    saving = saveHistory(stateDir, history, runtime.detector?.state() ?? {})
+      .then(() => {
+        if (saveFailing) log.info({ dir: stateDir }, 'history saved again');
+        saveFailing = false;
+      })
+      .catch((err: Error) => {
+        if (!saveFailing) log.warn({ dir: stateDir, err: err.message }, 'cannot save the history; it is kept in memory only until this works');
+        saveFailing = true;
+      })
+      .finally(() => {
+        saving = undefined;
+      });
+    return saving;
+  };
   const deliverAfterEachSample = (r: Runtime) =>
     r.sampler.onSample((sample) => {
       // The detector stage recorded what the collectors read; this adds what stages and health derived.
       history.record(sample);
+      if (persisting && Date.now() - lastSaved >= config.history.persist_interval * 1000) void persist();
       delivery.offer('detector', r.detector?.alerts() ?? [], sample.timestamp);
       // Offered even when local evaluation is off, so turning it off by a reload resolves what it fired.
       delivery.offer('rules', r.rules?.alerts() ?? [], sample.timestamp);
@@ -115,7 +161,7 @@ export async function run(config: Config, log: Logger, configFile: string | unde
     runtime = createRuntime(
       { ...next, web: previous.config.web, history: previous.config.history },
       log,
-      { history, detectorAlerts: previous.detector?.alerts(), rulesState: previous.rules?.state() },
+      { history, bootTimeMs: boot, detectorAlerts: previous.detector?.alerts(), detectorState: previous.detector?.state(), rulesState: previous.rules?.state() },
       stages,
       nextRules.groups,
     );
@@ -131,8 +177,8 @@ export async function run(config: Config, log: Logger, configFile: string | unde
       runtime.stop();
       delivery.stop();
       eventLog?.close();
-      // Priorities and weights the policy lowered go back before the agent exits.
-      void policy.stop().finally(() => {
+      // Priorities and weights the policy lowered go back before the agent exits; the history is saved.
+      void Promise.all([policy.stop(), persist()]).finally(() => {
         server.close(() => resolve(0));
         server.closeAllConnections();
       });
@@ -140,6 +186,10 @@ export async function run(config: Config, log: Logger, configFile: string | unde
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));
   });
+}
+
+function isDetectorState(x: unknown): x is DetectorState {
+  return typeof x === 'object' && x !== null && !Array.isArray(x) && Object.values(x).every((v) => typeof v === 'object' && v !== null);
 }
 
 /** The page's state, built at most once per sample however often it is polled. */

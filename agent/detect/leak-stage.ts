@@ -6,7 +6,8 @@ import { topBy } from '../process/groups.js';
 import { processKey } from '../process/table.js';
 import type { Stage } from '../sampler/sampler.js';
 import { formatBytes } from '../text/bytes.js';
-import { assessTrend, type TrendOptions, type TrendResult } from './trend.js';
+import { assessTrend, type TrendOptions } from './trend.js';
+import { judgeSeries, type LeakVerdict, type SubjectContext } from './verdict.js';
 
 type Unit = 'bytes' | 'count';
 type Kind = 'host' | 'process_group' | 'process';
@@ -22,10 +23,12 @@ export interface Subject {
   /** Times (Unix ms) and values of its recent history, in time order. */
   readonly t: ArrayLike<number>;
   readonly v: ArrayLike<number>;
+  /** Headroom and life starts, as the verdict takes them. */
+  readonly ctx: SubjectContext;
 }
 
 export interface Judged extends Subject {
-  readonly trend: TrendResult;
+  readonly verdict: LeakVerdict;
 }
 
 interface Watched {
@@ -64,24 +67,65 @@ const WATCHED: readonly Watched[] = [
 /** Most suspects exported and alerted at once: a host where everything grows needs no more to be told. */
 const MAX_SUSPECTS = 100;
 
+/** What the detector remembers of a subject between samples: the hysteresis of its verdict. */
+export interface SubjectState {
+  /** Since when every verdict said leak (set hysteresis), or undefined. */
+  leakSince?: number;
+  /** Since when no verdict said leak while suspected (clear hysteresis), or undefined. */
+  clearSince?: number;
+  /** Suspected since (the alert's start), once confirmed. */
+  suspectedAt?: number;
+  /** The last verdict that said leak, for the alert and the page. */
+  last?: { shape: string; slopePerSecond: number; confidence: number; scaleSeconds: number; secondsToExhaustion?: number; restartsPerHour?: number; perLifeGrowth?: number };
+}
+
+/** What a restart of the agent (or a reload) hands the next detector: per subject key, its state. */
+export type DetectorState = Record<string, SubjectState>;
+
 export interface LeakDetector extends Stage {
   /** Alerts for the current suspects (firing) and for suspects that recovered (resolved, once). */
   alerts(): readonly Alert[];
+  /** The hysteresis state, to carry across a reload or persist across a restart. */
+  state(): DetectorState;
+  /** Current suspects with their verdicts, for the page. */
+  suspects(): ReadonlyArray<{ key: string; kind: string; subject: string; resource: string; state: SubjectState }>;
+}
+
+export interface LeakDetectorOptions {
+  /** The previous detector's alerts, so a reload neither resolves nor re-fires them. */
+  readonly carried?: readonly Alert[];
+  /** The previous detector's (or the persisted) hysteresis state. */
+  readonly carriedState?: DetectorState;
+  /** When the host booted (Unix ms): recorded each sample, so a change across a persisted history marks a reboot. */
+  readonly bootTimeMs?: number;
+  /**
+   * Whether the detector raises its own LeakSuspected alerts. Off when local rules alert on
+   * contention_leak_suspected: then the rule's alert is the one alert of each leak.
+   */
+  readonly raiseAlerts?: boolean;
 }
 
 /**
  * The detection stage: records each sample into history, keeps per-process rings for the watched
- * processes, judges every subject with the shared trend test, and exports the suspects, the strongest
- * other candidates, and time to exhaustion of limited resources. `carried` are the previous
- * detector's alerts when a reload replaces it, so a reload neither resolves nor re-fires them.
+ * processes and per-group restart counts, judges every subject with the shared multi-scale verdict,
+ * and exports the suspects, the strongest other candidates, and time to exhaustion of limited
+ * resources. A verdict becomes a suspicion only after it has held for `detection.confirm`, and a
+ * suspicion clears only after no verdict has held it for `detection.clear_after`.
  */
-export function createLeakDetector(history: History, config: Config, carried: readonly Alert[] = []): LeakDetector {
+export function createLeakDetector(history: History, config: Config, carried: readonly Alert[] = [], options: LeakDetectorOptions = {}): LeakDetector {
   const d = config.detection;
   const trendOptions: TrendOptions = { minConfidence: d.min_confidence, minDailyGrowth: d.min_daily_growth };
-  let active = new Map<string, Alert>(carried.filter((a) => a.state === 'firing').map((a) => [alertKey(a.labels), a]));
-  let resolved: Alert[] = [];
+  const raiseAlerts = options.raiseAlerts ?? true;
+  const states = new Map<string, SubjectState>(Object.entries(options.carriedState ?? {}));
+  const carriedAlerts = new Map<string, Alert>(carried.filter((a) => a.state === 'firing').map((a) => [alertKey(a.labels), a]));
+  let alerts: Alert[] = [...carriedAlerts.values()];
+  let current: Array<{ key: string; kind: string; subject: string; resource: string; state: SubjectState }> = [];
   // Processes under suspicion stay watched even if they drop out of the top N, so their alert does not flap.
   let suspectedProcesses = new Set<string>();
+  // Members of each group at the last sample, and restarts counted so far.
+  let members = new Map<string, Set<string>>();
+  const restarts = new Map<string, number>();
+  const retentionMs = config.history.retention * 1000;
 
   const recordProcesses = (sample: Sample): void => {
     const rows = sample.facts.processes?.rows;
@@ -96,38 +140,87 @@ export function createLeakDetector(history: History, config: Config, carried: re
       history.recordPoint('process:handles', labels, sample.timestamp, r.handles);
       history.recordPoint('process:threads', labels, sample.timestamp, r.threads);
     }
+    // A restart: a member gone and a new one come in the same sample. The count is history, so it
+    // outlives the processes (and, persisted, the agent).
+    const now = new Map<string, Set<string>>();
+    for (const r of rows) {
+      let set = now.get(r.processGroup);
+      if (!set) now.set(r.processGroup, (set = new Set()));
+      set.add(processKey(r));
+    }
+    for (const [group, set] of now) {
+      const before = members.get(group);
+      let count = restarts.get(group) ?? lastValue(history, 'process_group:restarts', { group }) ?? 0;
+      if (before && [...before].some((k) => !set.has(k)) && [...set].some((k) => !before.has(k))) count++;
+      restarts.set(group, count);
+      history.recordPoint('process_group:restarts', { group }, sample.timestamp, count);
+    }
+    members = now;
   };
 
-  const subjects = (now: number): Subject[] => {
-    const from = now - d.window * 1000;
+  /** Times a series' value changed: the starts of new lives. */
+  const changes = (name: string, match: Labels, from: number, now: number): number[] => {
+    const series = history.selectFloors(name, from, now).find((s) => Object.entries(match).every(([k, v]) => s.labels[k] === v));
+    if (!series) return [];
+    const out: number[] = [];
+    for (let i = 1; i < series.v.length; i++) if (series.v[i] !== series.v[i - 1]) out.push(series.t[i]!);
+    return out;
+  };
+
+  const headrooms = (sample: Sample) => {
+    const enforced = valueOf(sample, 'contention_memory_commit_limit_enforced') === 1;
+    const limit = valueOf(sample, 'contention_memory_commit_limit_bytes');
+    const commit = valueOf(sample, 'contention_memory_commit_bytes');
+    const available = valueOf(sample, 'contention_memory_available_bytes');
+    // Memory a process holds runs out against commit where it is enforced, else against available memory.
+    const memory = enforced && limit !== undefined && commit !== undefined ? limit - commit : available;
+    return { memory, commit: enforced && limit !== undefined && commit !== undefined ? limit - commit : undefined };
+  };
+
+  const subjects = (sample: Sample, now: number): Subject[] => {
+    const from = now - retentionMs;
+    const room = headrooms(sample);
+    const reboots = changes('host:boot_time', {}, from, now);
     const out: Subject[] = [];
     for (const w of WATCHED) {
       for (const s of history.selectFloors(w.name, from, now)) {
-        out.push({ kind: w.kind, subject: w.subject(s.labels), resource: w.resource, unit: w.unit, alertLabels: w.alertLabels(s.labels), t: s.t, v: s.v });
+        let ctx: SubjectContext = {};
+        if (w.kind === 'process_group') {
+          ctx = { lifeStarts: changes('process_group:restarts', { group: s.labels.group ?? '' }, from, now), lifeKind: 'restart', headroom: w.resource === 'private_bytes' ? room.memory : undefined };
+        } else if (w.kind === 'process') {
+          ctx = { headroom: w.resource === 'private_bytes' ? room.memory : undefined };
+        } else if (w.resource === 'pool_bytes') {
+          const limit = valueOf(sample, 'contention_kernel_pool_limit_bytes', { pool: s.labels.pool ?? '' });
+          ctx = { lifeStarts: reboots, lifeKind: 'reboot', headroom: limit === undefined ? undefined : limit - s.v[s.v.length - 1]! };
+        } else {
+          ctx = { lifeStarts: reboots, lifeKind: 'reboot', headroom: room.commit };
+        }
+        out.push({ kind: w.kind, subject: w.subject(s.labels), resource: w.resource, unit: w.unit, alertLabels: w.alertLabels(s.labels), t: s.t, v: s.v, ctx });
       }
     }
     // Kernel tables leak as entries in use: size minus free.
-    const sizes = new Map((history.select('contention_kernel_table_size_entries', now, now)).map((s) => [s.labels.table, s.points[0]!.v]));
+    const sizes = new Map(history.select('contention_kernel_table_size_entries', now, now).map((s) => [s.labels.table, s.points[0]!.v]));
     // Free entries' floor is in-use's peak: take last values here, not floors.
     for (const s of history.select('contention_kernel_table_free_entries', from, now)) {
       const size = sizes.get(s.labels.table);
       if (size === undefined) continue;
       out.push({
         kind: 'host', subject: `table ${s.labels.table}`, resource: 'table_entries', unit: 'count', alertLabels: { table: s.labels.table ?? '' },
-        t: s.points.map((p) => p.t), v: s.points.map((p) => size - p.v),
+        t: s.points.map((p) => p.t), v: s.points.map((p) => size - p.v), ctx: { lifeStarts: reboots, lifeKind: 'reboot', headroom: s.points[s.points.length - 1]!.v },
       });
     }
     return out.filter((s) => judgeable(s.t, now));
   };
 
-  /** Present now, with enough history behind it. */
-  const judgeable = (t: ArrayLike<number>, now: number): boolean => t.length > 1 && t[t.length - 1] === now && (now - t[0]!) / 1000 >= d.min_window;
+  /** Present now, with at least the shortest scale of history behind it. */
+  const judgeable = (t: ArrayLike<number>, now: number): boolean => t.length > 1 && t[t.length - 1] === now && (now - t[0]!) / 1000 >= d.min_window * 0.9;
 
-  const judge = (now: number): Judged[] => subjects(now).map((s) => ({ ...s, trend: assessTrend(s.t, s.v, trendOptions) }));
+  const judge = (sample: Sample, now: number): Judged[] =>
+    subjects(sample, now).map((s) => ({ ...s, verdict: judgeSeries(s.t, s.v, s.ctx, { minConfidence: d.min_confidence, minDailyGrowth: d.min_daily_growth, minScale: d.min_window, maxScale: d.window }) }));
 
   /** Steady growth rate of a series (per second), or undefined when it does not grow with confidence. */
   const growth = (name: string, match: Labels, now: number, negate = false): number | undefined => {
-    const series = history.selectFloors(name, now - d.window * 1000, now).find((s) => Object.entries(match).every(([k, v]) => s.labels[k] === v));
+    const series = history.selectFloors(name, now - Math.min(d.window, 3600) * 1000, now).find((s) => Object.entries(match).every(([k, v]) => s.labels[k] === v));
     if (!series || !judgeable(series.t, now)) return undefined;
     const trend = assessTrend(series.t, negate ? series.v.map((x) => -x) : series.v, { ...trendOptions, minDailyGrowth: 0 });
     return trend.confidence >= d.min_confidence && trend.slopePerSecond > 0 ? trend.slopePerSecond : undefined;
@@ -157,10 +250,38 @@ export function createLeakDetector(history: History, config: Config, carried: re
     }
   };
 
+  /** Moves a subject's hysteresis one sample on; true while it is a suspect. */
+  const step = (key: string, leak: boolean, j: Judged | undefined, now: number): SubjectState => {
+    const st = states.get(key) ?? {};
+    if (leak && j) {
+      st.leakSince ??= now;
+      st.clearSince = undefined;
+      const v = j.verdict;
+      st.last = {
+        shape: v.shape ?? 'growing', slopePerSecond: v.slopePerSecond, confidence: v.confidence, scaleSeconds: v.scaleSeconds,
+        ...(v.secondsToExhaustion === undefined ? {} : { secondsToExhaustion: v.secondsToExhaustion }),
+        ...(v.lives ? { restartsPerHour: v.lives.restartsPerHour, perLifeGrowth: v.lives.perLifeGrowth } : {}),
+      };
+      if (st.suspectedAt === undefined && now - st.leakSince >= d.confirm * 1000) st.suspectedAt = now;
+    } else {
+      st.leakSince = undefined;
+      if (st.suspectedAt !== undefined) {
+        st.clearSince ??= now;
+        if (now - st.clearSince >= d.clear_after * 1000) {
+          st.suspectedAt = undefined;
+          st.clearSince = undefined;
+        }
+      }
+    }
+    states.set(key, st);
+    return st;
+  };
+
   return {
     name: 'leak_detector',
     run(sample, sink) {
       history.record(sample);
+      if (options.bootTimeMs !== undefined) history.recordPoint('host:boot_time', {}, sample.timestamp, options.bootTimeMs);
       recordProcesses(sample);
       const stats = history.stats();
       sink.set('contention_history_series', {}, stats.series);
@@ -168,54 +289,98 @@ export function createLeakDetector(history: History, config: Config, carried: re
       sink.set('contention_history_series_dropped_total', {}, stats.dropped);
       if (!d.enabled) return;
       const now = sample.timestamp;
-      const judged = judge(now);
-      const byConfidence = (a: Judged, b: Judged): number => b.trend.confidence - a.trend.confidence;
-      const suspects = judged.filter((j) => j.trend.leak).sort(byConfidence).slice(0, MAX_SUSPECTS);
-      const candidates = judged.filter((j) => !j.trend.leak && j.trend.slopePerSecond > 0).sort(byConfidence).slice(0, d.max_exported);
-      for (const j of [...suspects, ...candidates]) {
-        const labels = { subject_kind: j.kind, subject: j.subject, resource: j.resource };
-        sink.set('contention_leak_suspected', labels, j.trend.leak ? 1 : 0);
-        sink.set(j.unit === 'bytes' ? 'contention_growth_bytes_per_second' : 'contention_growth_per_second', labels, j.trend.slopePerSecond);
-        sink.set('contention_trend_confidence', labels, j.trend.confidence);
+      const judged = judge(sample, now);
+      const keyOf = (j: { kind: string; subject: string; resource: string }) => `${j.kind}|${j.subject}|${j.resource}`;
+      const present = new Set<string>();
+      const suspectNow: Array<{ j: Judged; st: SubjectState }> = [];
+      for (const j of judged) {
+        const key = keyOf(j);
+        present.add(key);
+        const st = step(key, j.verdict.leak, j, now);
+        if (st.suspectedAt !== undefined) suspectNow.push({ j, st });
       }
+      // A subject no longer present (its process exited, its pool gone) has nothing left to suspect.
+      for (const key of [...states.keys()]) if (!present.has(key)) states.delete(key);
+
+      // One leak, one suspect: a group whose growth a suspected member process explains is that process's leak.
+      const processSuspects = suspectNow.filter((s) => s.j.kind === 'process');
+      const covered = (s: { j: Judged; st: SubjectState }) =>
+        s.j.kind === 'process_group' && s.st.last?.shape === 'growing' &&
+        processSuspects.some((p) => p.j.alertLabels.group === s.j.subject && p.j.resource === s.j.resource && (p.st.last?.slopePerSecond ?? 0) >= 0.5 * (s.st.last?.slopePerSecond ?? Infinity));
+      const suspects = suspectNow.filter((s) => !covered(s)).sort((a, b) => b.j.verdict.confidence - a.j.verdict.confidence).slice(0, MAX_SUSPECTS);
+      const suspectKeys = new Set(suspects.map((s) => keyOf(s.j)));
+      const candidates = judged
+        .filter((j) => !suspectKeys.has(keyOf(j)) && j.verdict.slopePerSecond > 0)
+        .sort((a, b) => b.verdict.confidence - a.verdict.confidence)
+        .slice(0, d.max_exported);
+      for (const { j, st } of suspects) exportSubject(sink, j, 1, st.last?.slopePerSecond ?? j.verdict.slopePerSecond, st.last?.confidence ?? j.verdict.confidence);
+      for (const j of candidates) exportSubject(sink, j, 0, j.verdict.slopePerSecond, j.verdict.confidence);
+      // Groups under suspicion, themselves or through a member: the rule on a group's memory headroom defers to it.
+      const groups = new Set(suspectNow.filter((s) => s.j.kind !== 'host').map((s) => (s.j.kind === 'process' ? s.j.alertLabels.group : s.j.subject) ?? ''));
+      for (const group of groups) sink.set('contention_process_group_leak_suspected', { group }, 1);
       exhaustion(sample, sink, now);
 
-      const next = new Map<string, Alert>();
-      for (const j of suspects) {
-        const alert = leakAlert(j, now);
-        const key = alertKey(alert.labels);
-        // The first sighting's alert stays: its start time is when the leak was first seen.
-        next.set(key, active.get(key) ?? alert);
-      }
-      resolved = [...active].filter(([key]) => !next.has(key)).map(([, a]) => ({ ...a, state: 'resolved' as const, resolvedAt: now }));
-      active = next;
-      suspectedProcesses = new Set(suspects.filter((j) => j.kind === 'process').map((j) => `${j.alertLabels.pid}:${startOf(j)}`));
+      current = suspects.map(({ j, st }) => ({ key: keyOf(j), kind: j.kind, subject: j.subject, resource: j.resource, state: st }));
+      const next = raiseAlerts ? suspects.map(({ j, st }) => carriedAlerts.get(alertKey(leakAlert(j, st, now).labels)) ?? leakAlert(j, st, now)) : [];
+      const nextKeys = new Set(next.map((a) => alertKey(a.labels)));
+      const resolved = alerts.filter((a) => a.state === 'firing' && !nextKeys.has(alertKey(a.labels))).map((a) => ({ ...a, state: 'resolved' as const, resolvedAt: now }));
+      carriedAlerts.clear();
+      for (const a of next) carriedAlerts.set(alertKey(a.labels), a);
+      alerts = [...next, ...resolved];
+      suspectedProcesses = new Set(suspects.filter((s) => s.j.kind === 'process').map((s) => `${s.j.alertLabels.pid}:${s.j.alertLabels.start ?? ''}`));
     },
-    alerts: () => [...active.values(), ...resolved],
+    alerts: () => alerts,
+    state: () => Object.fromEntries(states),
+    suspects: () => current,
   };
 }
 
-const startOf = (j: Judged): string => j.alertLabels.start ?? '';
+function exportSubject(sink: Sink, j: Judged, suspected: 0 | 1, slope: number, confidence: number): void {
+  const labels = { subject_kind: j.kind, subject: j.subject, resource: j.resource };
+  sink.set('contention_leak_suspected', labels, suspected);
+  sink.set(j.unit === 'bytes' ? 'contention_growth_bytes_per_second' : 'contention_growth_per_second', labels, slope);
+  sink.set('contention_trend_confidence', labels, confidence);
+}
+
+function lastValue(history: History, name: string, match: Labels): number | undefined {
+  const s = history.selectFloors(name, 0, Infinity).find((x) => Object.entries(match).every(([k, v]) => x.labels[k] === v));
+  return s && s.v.length > 0 ? s.v[s.v.length - 1] : undefined;
+}
 
 function alertKey(labels: Labels): string {
   return Object.keys(labels).sort().map((k) => `${k}=${labels[k]}`).join(',');
 }
 
-/** The alert a suspect raises: it names the subject and says what to capture before anyone restarts it. */
-export function leakAlert(j: Judged, now: number): Alert {
-  const perHour = j.trend.slopePerSecond * 3600;
+/**
+ * The alert a suspect raises. Its labels are those the shipped LeakSuspected rule gives the same
+ * suspect (the metric's labels, severity, alertname; delivery adds the instance), so a receiver that
+ * hears both deduplicates them; what else is known goes in the annotations.
+ */
+export function leakAlert(j: Subject, st: SubjectState, now: number): Alert {
+  const last = st.last ?? { shape: 'growing', slopePerSecond: 0, confidence: 0, scaleSeconds: 0 };
+  const perHour = last.slopePerSecond * 3600;
   const rate = j.unit === 'bytes' ? `${formatBytes(perHour)}/h` : `${perHour.toFixed(1)}/h`;
   const what = j.kind === 'process' ? 'process' : j.kind === 'process_group' ? 'process group' : 'host';
-  const { start: _start, ...extra } = j.alertLabels;
+  const masked = last.shape === 'masked_by_restarts' || last.shape === 'masked_by_reboots';
+  const lives = last.shape === 'masked_by_reboots' ? 'boot' : 'life';
+  const summary = masked
+    ? `${what} ${j.subject} leaks ${j.resource}: +${rate} each ${lives}, ${last.shape.replace(/_/g, ' ')}`
+    : `${what} ${j.subject} leaks ${j.resource}: +${rate}`;
+  const exhaust = last.secondsToExhaustion !== undefined ? ` At this rate it exhausts what is left in ${formatDuration(last.secondsToExhaustion)}.` : '';
+  const description = masked
+    ? `Each ${lives} of ${what} ${j.subject} climbs at ${rate} (${(last.restartsPerHour ?? 0).toFixed(1)} restarts an hour) and falls back only when the next begins: a leak the ${last.shape === 'masked_by_reboots' ? 'reboots' : 'restarts'} hide. Capture evidence late in a ${lives}, before the next restart.`
+    : `The floor of ${j.resource} of ${what} ${j.subject} grew steadily at ${rate} over the last ${formatDuration(last.scaleSeconds)} (confidence ${(last.confidence * 100).toFixed(1)}%) and did not come back.${exhaust} Capture evidence before restarting anything: a reboot only hides a leak.`;
   return {
-    labels: { alertname: 'LeakSuspected', severity: 'warning', subject_kind: j.kind, subject: j.subject, resource: j.resource, ...extra },
-    annotations: {
-      summary: `${what} ${j.subject} leaks ${j.resource}: +${rate}`,
-      description: `The floor of ${j.resource} of ${what} ${j.subject} grew steadily at ${rate} over the last ${Math.round(j.trend.spanSeconds / 60)} min (confidence ${(j.trend.confidence * 100).toFixed(1)}%) and did not come back. Capture evidence before restarting anything: a reboot only hides a leak.`,
-      runbook_url: 'docs/runbooks/LeakSuspected.md',
-    },
-    activeAt: now,
+    labels: { alertname: 'LeakSuspected', severity: 'warning', subject_kind: j.kind, subject: j.subject, resource: j.resource },
+    annotations: { summary, description, runbook_url: 'docs/runbooks/LeakSuspected.md', shape: last.shape },
+    activeAt: st.suspectedAt ?? now,
     state: 'firing',
     source: 'detector',
   };
+}
+
+function formatDuration(seconds: number): string {
+  if (seconds >= 2 * 86_400) return `${(seconds / 86_400).toFixed(1)} days`;
+  if (seconds >= 5400) return `${(seconds / 3600).toFixed(1)} h`;
+  return `${Math.max(1, Math.round(seconds / 60))} min`;
 }

@@ -100,7 +100,12 @@ export function judgeSeries(times: ArrayLike<number>, values: ArrayLike<number>,
   }
 
   // Growth is judged within the current life: what came before the last restart does not carry on.
-  const lifeStart = starts.length > 0 ? starts[starts.length - 1]! : -Infinity;
+  // Only a start where the series fell cuts it (a group whose members come and go without a drop is one life).
+  const fell = starts.filter((s) => {
+    const at = t.findIndex((x) => x >= s);
+    return at > 0 && v[at]! < v[at - 1]!;
+  });
+  const lifeStart = fell.length > 0 ? fell[fell.length - 1]! : -Infinity;
   let from = 0;
   while (from < t.length && t[from]! < lifeStart) from++;
   const lt = t.slice(from);
@@ -108,8 +113,11 @@ export function judgeSeries(times: ArrayLike<number>, values: ArrayLike<number>,
   const span = lt.length > 1 ? (lt[lt.length - 1]! - lt[0]!) / 1000 : 0;
 
   let best: LeakVerdict = { leak: false, slopePerSecond: 0, confidence: 0, scaleSeconds: 0, reason: 'too-few-points' };
-  for (const scale of SCALES) {
-    if (scale < (options.minScale ?? 0) || scale > (options.maxScale ?? Infinity)) continue;
+  // A shortest scale below the built-in ones (a test's compressed clock, a fast sample interval) is judged too.
+  const minScale = options.minScale ?? 0;
+  const scales = [...new Set([...(minScale > 0 ? [minScale] : []), ...SCALES])].sort((a, b) => a - b);
+  for (const scale of scales) {
+    if (scale < minScale || scale > (options.maxScale ?? Infinity)) continue;
     // A scale is judged once the life covers nine tenths of it.
     if (span < scale * 0.9) break;
     const start = now - scale * 1000;
