@@ -75,6 +75,8 @@ export interface SubjectState {
   clearSince?: number;
   /** Suspected since (the alert's start), once confirmed. */
   suspectedAt?: number;
+  /** The subject's value when the verdict first held: a suspect that falls below it gave memory back. */
+  levelAtLeak?: number;
   /** The last verdict that said leak, for the alert and the page. */
   last?: { shape: string; slopePerSecond: number; confidence: number; scaleSeconds: number; secondsToExhaustion?: number; restartsPerHour?: number; perLifeGrowth?: number };
 }
@@ -253,8 +255,19 @@ export function createLeakDetector(history: History, config: Config, carried: re
   /** Moves a subject's hysteresis one sample on; true while it is a suspect. */
   const step = (key: string, leak: boolean, j: Judged | undefined, now: number): SubjectState => {
     const st = states.get(key) ?? {};
+    const level = j && j.v.length > 0 ? j.v[j.v.length - 1]! : undefined;
+    // A suspect that fell below where it stood when the verdict first held gave back what it took:
+    // the ramp of a sawtooth, not a leak. It clears at once, not after clear_after.
+    if (st.levelAtLeak !== undefined && level !== undefined && level < st.levelAtLeak) {
+      states.set(key, {});
+      return states.get(key)!;
+    }
     if (leak && j) {
-      st.leakSince ??= now;
+      if (st.leakSince === undefined) {
+        st.leakSince = now;
+        // The floor, not the last value: a leaking sawtooth's troughs stay above its earlier floors.
+        st.levelAtLeak = floorOver(j.t, j.v, (j.verdict.scaleSeconds * 1000) / 12);
+      }
       st.clearSince = undefined;
       const v = j.verdict;
       st.last = {
@@ -262,14 +275,18 @@ export function createLeakDetector(history: History, config: Config, carried: re
         ...(v.secondsToExhaustion === undefined ? {} : { secondsToExhaustion: v.secondsToExhaustion }),
         ...(v.lives ? { restartsPerHour: v.lives.restartsPerHour, perLifeGrowth: v.lives.perLifeGrowth } : {}),
       };
-      if (st.suspectedAt === undefined && now - st.leakSince >= d.confirm * 1000) st.suspectedAt = now;
+      // The verdict holds for `confirm`, and for a quarter of the scale that gave it: a sawtooth's first
+      // ramp, judged before any history shows it falling back, falls back within that.
+      if (st.suspectedAt === undefined && now - st.leakSince! >= Math.max(d.confirm, 0.25 * v.scaleSeconds) * 1000) st.suspectedAt = now;
     } else {
       st.leakSince = undefined;
+      if (st.suspectedAt === undefined) st.levelAtLeak = undefined;
       if (st.suspectedAt !== undefined) {
         st.clearSince ??= now;
         if (now - st.clearSince >= d.clear_after * 1000) {
           st.suspectedAt = undefined;
           st.clearSince = undefined;
+          st.levelAtLeak = undefined;
         }
       }
     }
@@ -340,6 +357,14 @@ function exportSubject(sink: Sink, j: Judged, suspected: 0 | 1, slope: number, c
   sink.set('contention_leak_suspected', labels, suspected);
   sink.set(j.unit === 'bytes' ? 'contention_growth_bytes_per_second' : 'contention_growth_per_second', labels, slope);
   sink.set('contention_trend_confidence', labels, confidence);
+}
+
+/** The least value over the last `ms` of a series. */
+function floorOver(t: ArrayLike<number>, v: ArrayLike<number>, ms: number): number {
+  const end = t[t.length - 1]!;
+  let floor = Infinity;
+  for (let i = t.length - 1; i >= 0 && t[i]! >= end - ms; i--) floor = Math.min(floor, v[i]!);
+  return floor;
 }
 
 function lastValue(history: History, name: string, match: Labels): number | undefined {

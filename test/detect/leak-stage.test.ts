@@ -216,4 +216,50 @@ describe('the leak detector stage', () => {
     expect(find(out, 'contention_history_series', {})!.value).toBe(5);
     expect(find(out, 'contention_history_bytes', {})!.value).toBeGreaterThan(0);
   });
+
+  it('keeps a group\'s history across the lives of its processes, and names the leak the restarts hide', () => {
+    const defaults = configSchema.parse({});
+    const life = 18; // 90 s at 5 s
+    const at = (i: number) => {
+      const k = Math.floor(i / life);
+      const bytes = 50 * MiB + (i % life) * 5 * MiB + MiB * noise(i);
+      return {
+        families: {
+          contention_process_group_private_bytes: [{ labels: { group: 'recycled' }, value: bytes }],
+          contention_memory_available_bytes: [{ labels: {}, value: 20_000 * MiB }],
+        },
+        facts: { processes: { timestamp: T0 + i * STEP, rows: [row(5000 + k, 'worker', bytes, { processGroup: 'recycled', criteria: ['recycled'], startTime: T0 + k * life * STEP })] } },
+      };
+    };
+    const detector = createLeakDetector(newHistory(), defaults);
+    const { out, alertsSeen } = drive(at, 12 * life, detector);
+    const firstAt = alertsSeen.findIndex((list) => list.some((a) => a.labels.subject === 'recycled'));
+    // three complete lives after the first partial one, then the 30 s confirmation
+    expect(firstAt).toBeGreaterThan(4 * life - 1);
+    expect(firstAt).toBeLessThan(5 * life + 8);
+    const alert = detector.alerts().find((a) => a.labels.subject === 'recycled')!;
+    expect(alert.annotations.shape).toBe('masked_by_restarts');
+    expect(alert.annotations.summary).toMatch(/^process group recycled leaks private_bytes: \+[\d.]+ (MiB|GiB)\/h each life, masked by restarts$/);
+    expect(alert.annotations.description).toMatch(/\(4\d\.\d restarts an hour\)/);
+    expect(find(out, 'contention_leak_suspected', { subject: 'recycled' })?.value).toBe(1);
+    // 1 MiB/s within each life
+    expect(find(out, 'contention_growth_bytes_per_second', { subject: 'recycled' })!.value / MiB).toBeCloseTo(1, 1);
+  });
+
+  it('suspects only after the verdict held detection.confirm, and clears only after detection.clear_after without it', () => {
+    const defaults = configSchema.parse({ detection: { confirm: '30s', clear_after: '2m' } });
+    // 2 MiB/s for 10 minutes, then flat
+    const value = (i: number) => 100 * MiB + Math.min(i, 120) * 10 * MiB + MiB * noise(i);
+    const at = (i: number) => ({ families: { contention_process_group_private_bytes: [{ labels: { group: 'g' }, value: value(i) }], contention_memory_available_bytes: [{ labels: {}, value: 20_000 * MiB }] } });
+    const { alertsSeen } = drive(at, 200, createLeakDetector(newHistory(), defaults));
+    const state = alertsSeen.map((l) => l.find((a) => a.labels.subject === 'g')?.state ?? 'none');
+    const first = state.indexOf('firing');
+    // judged once there is nine tenths of the 2-minute scale (22 samples), confirmed 30 s (6 samples) later
+    expect(first).toBeGreaterThanOrEqual(22 + 6);
+    expect(first).toBeLessThan(24 + 6 + 6);
+    const resolved = state.indexOf('resolved');
+    // the growth stops at sample 120; the verdict lapses some samples later, then 2 minutes more
+    expect(resolved).toBeGreaterThan(120 + 24);
+    expect(state.slice(first, resolved).every((x) => x === 'firing')).toBe(true);
+  });
 });

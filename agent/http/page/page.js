@@ -65,14 +65,18 @@
   }
 
   function renderAlerts(state) {
-    var items = state.alerts.map(function (a) {
+    var card = function (a) {
       return el('li', { class: a.severity }, [
-        el('div', null, [el('span', { class: 'sev' }, [a.severity]), el('span', { class: 'what' }, [a.alertname + (a.state === 'pending' ? ' (pending)' : '')])]),
-        el('div', { class: 'detail' }, [a.summary + ' since ' + new Date(a.activeAt).toLocaleTimeString()]),
+        el('div', null, [el('span', { class: 'sev' }, [a.severity]), el('span', { class: 'what' }, [a.alertname])]),
+        el('div', { class: 'detail' }, [a.summary + (a.state === 'pending' ? ' (holding since ' : ' since ') + new Date(a.activeAt).toLocaleTimeString() + (a.state === 'pending' ? ')' : '')]),
       ]);
-    });
-    if (items.length === 0) items = [el('li', { class: 'ok' }, ['No alert is firing.'])];
-    replace($('alerts'), items);
+    };
+    var firing = state.alerts.filter(function (a) { return a.state === 'firing'; }).map(card);
+    var pending = state.alerts.filter(function (a) { return a.state === 'pending'; }).map(card);
+    if (firing.length === 0) firing = [el('li', { class: 'ok' }, ['No alert is firing.'])];
+    if (pending.length === 0) pending = [el('li', { class: 'ok' }, ['None pending.'])];
+    replace($('alerts'), firing);
+    replace($('pending'), pending);
   }
 
   function renderProcesses(state) {
