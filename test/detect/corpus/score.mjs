@@ -88,6 +88,8 @@ export function renderTable(result) {
     `|---|---|---|---|---|---|---|`,
     line('contention-agent', result.detector),
     line('PAL (30 slices, 100 MB/h, 100/h)', result.pal),
+    line('contention-agent, recorded real children only', confusion(result.rows.filter((r) => r.origin === 'recorded real child'), 'detectorLeak')),
+    line('PAL, recorded real children only', confusion(result.rows.filter((r) => r.origin === 'recorded real child'), 'palLeak')),
     '',
   ].join('\n');
 }
