@@ -100,7 +100,7 @@ describe('the status page with a leaking process', () => {
     try {
       const { page, errors } = await openPage(browser, agent.url);
       await page.waitForFunction((pid) => document.querySelector('#leaks tbody')?.textContent?.includes(`node[${pid}]`), leaker.pid, { timeout: 45_000 });
-      expect(await page.textContent('#leaks tbody')).toMatch(/process_group leaky\s*private_bytes/);
+      expect(await page.textContent('#leaks tbody')).toMatch(new RegExp(`process node\\[${leaker.pid}\\]\\s*private_bytes`));
       await page.waitForFunction(() => document.querySelectorAll('#charts canvas').length >= 3, undefined, { timeout: 20_000 });
       // A drawn chart has non-blank pixels: count them in the first canvas.
       const inked = await page.evaluate(() => {
