@@ -1,24 +1,14 @@
-import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import { createDelivery, deliveryMetricsStage } from '../alerts/delivery.js';
+import { createAgent } from '../agent.js';
 import type { Override } from '../cli/args.js';
 import { resolveConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { createHttpServer, parseListenAddress } from '../http/server.js';
 import { pageRoutes, stateRoute } from '../http/page-assets.js';
+import { createPageState } from '../http/state.js';
 import { createWebGuard } from '../http/web-guard.js';
-import { buildState, type State } from '../http/state.js';
-import type { Sample } from '../metrics/sample.js';
-import type { SeriesSource } from '../history/source.js';
-import { bootTimeMs, createAgentHistory, createRuntime, type Runtime } from '../runtime.js';
-import { bytesPerSeries } from '../history/history.js';
-import { loadHistory, saveHistory } from '../history/persist.js';
-import type { DetectorState } from '../detect/leak-stage.js';
-import { openEventLog } from '../platform/windows/event-log.js';
+import { currentPlatform } from '../platform/platform.js';
 import { loadConfiguredRules } from '../rules/configured.js';
-import { createLinuxProcessControl } from '../platform/linux/process-control.js';
-import { createWindowsProcessControl } from '../platform/windows/process-control.js';
-import { createPolicyEngine, type PolicyEngine } from '../policy/engine.js';
 
 /** Runs the agent until SIGTERM/SIGINT; SIGHUP reloads the config file and keeps the old one if the new is bad. */
 export async function run(config: Config, log: Logger, configFile: string | undefined, overrides: readonly Override[]): Promise<number> {
@@ -27,104 +17,19 @@ export async function run(config: Config, log: Logger, configFile: string | unde
     for (const error of web.errors) process.stderr.write(`${error}\n`);
     return 1;
   }
-  // History outlives reloads (a SIGHUP must not forget the last hour); its size is fixed at start.
-  const history = createAgentHistory(config);
-  const boot = bootTimeMs(config.paths.procfs);
-  const stateDir = config.paths.state_dir;
-  const persisting = config.history.persist_interval > 0;
-  let detectorState: DetectorState | undefined;
-  if (persisting) {
-    // Twice what the configured history can hold, plus the header: a bigger file is not ours to trust.
-    const maxBytes = 2 * config.history.max_series * bytesPerSeries({ rawSeconds: config.history.raw_retention, sampleSeconds: config.sampling.interval, bucketSeconds: config.history.downsample_interval, retentionSeconds: config.history.retention }) + 16 * 2 ** 20;
-    const loaded = await loadHistory(stateDir, maxBytes);
-    if (loaded.ok) {
-      // Points older than the retention are of no use; the rest come back as they were.
-      history.restore(loaded.persisted.series);
-      detectorState = isDetectorState(loaded.persisted.detector) ? loaded.persisted.detector : undefined;
-      log.info({ file: stateDir, series: loaded.persisted.series.length, saved_at: new Date(loaded.persisted.savedAt).toISOString() }, 'history restored');
-    } else if (loaded.absent) {
-      log.info({ dir: stateDir }, 'no history saved yet; starting afresh');
-    } else {
-      log.warn({ reason: loaded.reason }, 'saved history ignored; starting afresh');
-    }
-  }
-  // On Windows, alert changes also go to the Application log under the source the installer registered.
-  const eventLog = process.platform === 'win32' ? openEventLog((err) => log.warn({ err: err.message }, 'cannot write to the Windows event log')) : undefined;
-  // Delivery keeps its queues across reloads; its receivers are fixed at start.
-  const delivery = createDelivery(
-    {
-      alertmanagers: config.alerting.alertmanagers,
-      webhook: config.alerting.webhook,
-      resendSeconds: config.alerting.resend_interval,
-      timeoutSeconds: config.alerting.timeout,
-      maxQueue: config.alerting.max_queue,
-      instance: hostname(),
-      ...(eventLog ? { onChange: (alert) => eventLog.write({ kind: 'alert', alert }) } : {}),
-    },
-    log,
-  );
-  // The policy engine outlives reloads: its clocks, rate limits and the priorities it changed stay.
-  const control = process.platform === 'win32' ? await createWindowsProcessControl() : await createLinuxProcessControl(config.paths.procfs);
-  const policy = createPolicyEngine({
-    config,
-    log,
-    control,
-    history,
-    ...(eventLog
-      ? { onRecord: (a) => eventLog.write({ kind: 'policy', decision: { policy: a.policy, action: a.action, outcome: a.outcome, pid: a.pid, name: a.name, reason: `${a.criteria}: ${a.measure}` } }) }
-      : {}),
-  });
-  const stages = [deliveryMetricsStage(delivery), policy.stage];
   const rules = loadConfiguredRules(config, configFile);
   if (!rules.ok) {
     for (const error of rules.errors) process.stderr.write(`${error}\n`);
-    delivery.stop();
-    await policy.stop();
     return 1;
   }
   if (rules.groups) log.info({ files: rules.files.join(','), rules: rules.groups.reduce((n, g) => n + g.rules.length, 0) }, 'evaluating alert rules locally');
-  let runtime: Runtime = createRuntime(config, log, { history, bootTimeMs: boot, detectorState }, stages, rules.groups);
-  // The history goes to disk every persist_interval and at shutdown; one write at a time, and a
-  // failed one is a warning (the agent keeps its memory in RAM and tries again next time).
-  let saving: Promise<void> | undefined;
-  let lastSaved = Date.now();
-  let saveFailing = false;
-  const persist = (): Promise<void> => {
-    if (!persisting) return Promise.resolve();
-    if (saving) return saving;
-    lastSaved = Date.now();
-    saving = saveHistory(stateDir, history, runtime.detector?.state() ?? {})
-      .then(() => {
-        if (saveFailing) log.info({ dir: stateDir }, 'history saved again');
-        saveFailing = false;
-      })
-      .catch((err: Error) => {
-        if (!saveFailing) log.warn({ dir: stateDir, err: err.message }, 'cannot save the history; it is kept in memory only until this works');
-        saveFailing = true;
-      })
-      .finally(() => {
-        saving = undefined;
-      });
-    return saving;
-  };
-  const deliverAfterEachSample = (r: Runtime) =>
-    r.sampler.onSample((sample) => {
-      // The detector stage recorded what the collectors read; this adds what stages and health derived.
-      history.record(sample);
-      if (persisting && Date.now() - lastSaved >= config.history.persist_interval * 1000) void persist();
-      delivery.offer('detector', r.detector?.alerts() ?? [], sample.timestamp);
-      // Offered even when local evaluation is off, so turning it off by a reload resolves what it fired.
-      delivery.offer('rules', r.rules?.alerts() ?? [], sample.timestamp);
-      delivery.offer('policy', policy.alerts(), sample.timestamp);
-    });
-  deliverAfterEachSample(runtime);
-  runtime.sampler.start();
+  const agent = await createAgent({ config, ruleGroups: rules.groups, platform: currentPlatform(), log });
+  agent.start();
 
-  const pageState = createPageState(() => runtime, history, policy);
   const server = createHttpServer({
     telemetryPath: config.web.telemetry_path,
-    exposition: () => runtime.sampler.latest()?.exposition,
-    routes: new Map([...pageRoutes(), ['/api/v1/state', stateRoute(pageState)]]),
+    exposition: () => agent.sampler.latest()?.exposition,
+    routes: new Map([...pageRoutes(), ['/api/v1/state', stateRoute(createPageState(agent))]]),
     log,
     guard: web.guard,
   });
@@ -153,32 +58,20 @@ export async function run(config: Config, log: Logger, configFile: string | unde
       log.error({ errors: nextRules.errors }, 'config reload failed: rule files; keeping the running config');
       return;
     }
-    if (next.web.listen_address !== runtime.config.web.listen_address || next.web.telemetry_path !== runtime.config.web.telemetry_path) {
+    const running = agent.config();
+    if (next.web.listen_address !== running.web.listen_address || next.web.telemetry_path !== running.web.telemetry_path) {
       log.warn('web.listen_address and web.telemetry_path take effect only after a restart');
     }
-    const previous = runtime;
-    policy.reconfigure(next);
-    runtime = createRuntime(
-      { ...next, web: previous.config.web, history: previous.config.history },
-      log,
-      { history, bootTimeMs: boot, detectorAlerts: previous.detector?.alerts(), detectorState: previous.detector?.state(), rulesState: previous.rules?.state() },
-      stages,
-      nextRules.groups,
-    );
-    previous.stop();
-    deliverAfterEachSample(runtime);
-    runtime.sampler.start();
-    log.info({ config: configFile ?? '(embedded defaults)' }, 'config reloaded');
+    agent
+      .reconfigure({ config: next, ruleGroups: nextRules.groups })
+      .then(() => log.info({ config: configFile ?? '(embedded defaults)' }, 'config reloaded'))
+      .catch((err: Error) => log.error({ err: err.message }, 'config reload failed'));
   });
 
   return new Promise<number>((resolve) => {
     const shutdown = (signal: string): void => {
       log.info({ signal }, 'shutting down');
-      runtime.stop();
-      delivery.stop();
-      eventLog?.close();
-      // Priorities and weights the policy lowered go back before the agent exits; the history is saved.
-      void Promise.all([policy.stop(), persist()]).finally(() => {
+      void agent.stop().finally(() => {
         server.close(() => resolve(0));
         server.closeAllConnections();
       });
@@ -186,35 +79,4 @@ export async function run(config: Config, log: Logger, configFile: string | unde
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));
   });
-}
-
-function isDetectorState(x: unknown): x is DetectorState {
-  return typeof x === 'object' && x !== null && !Array.isArray(x) && Object.values(x).every((v) => typeof v === 'object' && v !== null);
-}
-
-/** The page's state, built at most once per sample however often it is polled. */
-function createPageState(current: () => Runtime, history: SeriesSource, policy: PolicyEngine): () => State | undefined {
-  let cached: { sample: Sample; state: State } | undefined;
-  let previous: Sample | undefined;
-  return () => {
-    const runtime = current();
-    const sample = runtime.sampler.latest()?.sample;
-    if (!sample) return undefined;
-    if (cached?.sample !== sample) {
-      if (cached && cached.sample.timestamp < sample.timestamp) previous = cached.sample;
-      cached = {
-        sample,
-        state: buildState({
-          sample,
-          previous,
-          history,
-          alerts: [...(runtime.detector?.alerts() ?? []), ...(runtime.rules?.alerts() ?? []), ...policy.alerts()],
-          policyActions: policy.recentActions(),
-          exposeCmdline: runtime.config.web.expose_cmdline,
-          now: Date.now(),
-        }),
-      };
-    }
-    return cached.state;
-  };
 }

@@ -1,10 +1,12 @@
 import type { Alert } from '../alerts/alert.js';
 import type { Config } from '../config/schema.js';
 import type { History } from '../history/history.js';
-import { valueOf, type Labels, type Sample, type Sink } from '../metrics/sample.js';
+import { labelsKey } from '../metrics/labels.js';
+import type { Part, Settings } from '../part.js';
+import { valueOf, type Labels, type Sample, type Sink, type Stage } from '../metrics/sample.js';
 import { topBy } from '../process/groups.js';
-import { processKey } from '../process/table.js';
-import type { Stage } from '../sampler/sampler.js';
+import { processKey, type ProcessRow } from '../process/table.js';
+import type { RuleGroup } from '../rules/load.js';
 import { formatBytes } from '../text/bytes.js';
 import { assessTrend, type TrendOptions } from './trend.js';
 import { judgeSeries, type LeakVerdict, type SubjectContext } from './verdict.js';
@@ -29,6 +31,8 @@ export interface Subject {
 
 export interface Judged extends Subject {
   readonly verdict: LeakVerdict;
+  /** For a suspect: what its last leak verdict said (the shape, rate and confidence it is suspected on). */
+  readonly suspected?: NonNullable<SubjectState['last']>;
 }
 
 interface Watched {
@@ -84,81 +88,56 @@ export interface SubjectState {
 /** What a restart of the agent (or a reload) hands the next detector: per subject key, its state. */
 export type DetectorState = Record<string, SubjectState>;
 
-export interface LeakDetector extends Stage {
-  /** Alerts for the current suspects (firing) and for suspects that recovered (resolved, once). */
+export interface LeakDetector extends Part {
+  readonly stage: Stage;
+  /** Alerts for the current suspects (firing); delivery resolves those no longer offered. */
   alerts(): readonly Alert[];
-  /** The hysteresis state, to carry across a reload or persist across a restart. */
+  /** The current suspects, most confident first (empty while detection is off). */
+  suspects(): readonly Judged[];
+  /** Seconds until each limited resource runs out at its steady growth, soonest first. */
+  exhaustion(): ReadonlyArray<{ readonly resource: string; readonly seconds: number }>;
+  /** The processes that get a history ring of their own: criteria-matched, suspected, and the top by private bytes. */
+  watchedProcesses(rows: readonly ProcessRow[]): Iterable<ProcessRow>;
+  /** The hysteresis state, to persist across a restart. */
   state(): DetectorState;
-  /** Current suspects with their verdicts, for the page. */
-  suspects(): ReadonlyArray<{ key: string; kind: string; subject: string; resource: string; state: SubjectState }>;
+  /** Takes a reloaded config; the suspects, their hysteresis and their alerts stay. */
+  reconfigure(next: Settings): void;
+  stop(): void;
 }
 
 export interface LeakDetectorOptions {
-  /** The previous detector's alerts, so a reload neither resolves nor re-fires them. */
-  readonly carried?: readonly Alert[];
-  /** The previous detector's (or the persisted) hysteresis state. */
+  /** The persisted hysteresis state of the agent's previous run. */
   readonly carriedState?: DetectorState;
-  /** When the host booted (Unix ms): recorded each sample, so a change across a persisted history marks a reboot. */
-  readonly bootTimeMs?: number;
-  /**
-   * Whether the detector raises its own LeakSuspected alerts. Off when local rules alert on
-   * contention_leak_suspected: then the rule's alert is the one alert of each leak.
-   */
-  readonly raiseAlerts?: boolean;
+  /** The rule groups evaluated locally, if any (see rulesAlertOnLeaks). */
+  readonly ruleGroups?: readonly RuleGroup[];
 }
 
 /**
- * The detection stage: records each sample into history, keeps per-process rings for the watched
- * processes and per-group restart counts, judges every subject with the shared multi-scale verdict,
- * and exports the suspects, the strongest other candidates, and time to exhaustion of limited
- * resources. A verdict becomes a suspicion only after it has held for `detection.confirm`, and a
- * suspicion clears only after no verdict has held it for `detection.clear_after`.
+ * Whether local rules alert on the detector's metric: then the rule's alert is each leak's one alert,
+ * and the detector raises none of its own.
  */
-export function createLeakDetector(history: History, config: Config, carried: readonly Alert[] = [], options: LeakDetectorOptions = {}): LeakDetector {
-  const d = config.detection;
-  const trendOptions: TrendOptions = { minConfidence: d.min_confidence, minDailyGrowth: d.min_daily_growth };
-  const raiseAlerts = options.raiseAlerts ?? true;
+export function rulesAlertOnLeaks(groups: readonly RuleGroup[] | undefined): boolean {
+  return (groups ?? []).some((g) => g.rules.some((r) => r.kind === 'alert' && /\bcontention_leak_suspected\b/.test(r.exprText)));
+}
+
+/**
+ * The detection stage: judges every subject in the history with the shared multi-scale verdict
+ * (lives included: the history stage records group restarts and the boot time), and exports the
+ * suspects, the strongest other candidates, and time to exhaustion of limited resources. It only
+ * reads the history. A verdict becomes a suspicion only after it has held for `detection.confirm`,
+ * and a suspicion clears only after no verdict has held it for `detection.clear_after`.
+ */
+export function createLeakDetector(history: History, config: Config, options: LeakDetectorOptions = {}): LeakDetector {
+  let d = config.detection;
+  let trendOptions: TrendOptions = { minConfidence: d.min_confidence, minDailyGrowth: d.min_daily_growth };
+  let raiseAlerts = !rulesAlertOnLeaks(options.ruleGroups);
   const states = new Map<string, SubjectState>(Object.entries(options.carriedState ?? {}));
-  const carriedAlerts = new Map<string, Alert>(carried.filter((a) => a.state === 'firing').map((a) => [alertKey(a.labels), a]));
-  let alerts: Alert[] = [...carriedAlerts.values()];
-  let current: Array<{ key: string; kind: string; subject: string; resource: string; state: SubjectState }> = [];
+  let active = new Map<string, Alert>();
+  let suspects: Judged[] = [];
+  let exhausting: Array<{ resource: string; seconds: number }> = [];
   // Processes under suspicion stay watched even if they drop out of the top N, so their alert does not flap.
   let suspectedProcesses = new Set<string>();
-  // Members of each group at the last sample, and restarts counted so far.
-  let members = new Map<string, Set<string>>();
-  const restarts = new Map<string, number>();
   const retentionMs = config.history.retention * 1000;
-
-  const recordProcesses = (sample: Sample): void => {
-    const rows = sample.facts.processes?.rows;
-    if (!rows) return;
-    const watched = new Set([
-      ...rows.filter((r) => r.criteria.length > 0 || suspectedProcesses.has(processKey(r))),
-      ...topBy(rows, 'privateBytes', d.watched_processes),
-    ]);
-    for (const r of watched) {
-      const labels = { pid: String(r.pid), start: String(r.startTime), name: r.comm, group: r.processGroup };
-      history.recordPoint('process:private_bytes', labels, sample.timestamp, r.privateBytes);
-      history.recordPoint('process:handles', labels, sample.timestamp, r.handles);
-      history.recordPoint('process:threads', labels, sample.timestamp, r.threads);
-    }
-    // A restart: a member gone and a new one come in the same sample. The count is history, so it
-    // outlives the processes (and, persisted, the agent).
-    const now = new Map<string, Set<string>>();
-    for (const r of rows) {
-      let set = now.get(r.processGroup);
-      if (!set) now.set(r.processGroup, (set = new Set()));
-      set.add(processKey(r));
-    }
-    for (const [group, set] of now) {
-      const before = members.get(group);
-      let count = restarts.get(group) ?? lastValue(history, 'process_group:restarts', { group }) ?? 0;
-      if (before && [...before].some((k) => !set.has(k)) && [...set].some((k) => !before.has(k))) count++;
-      restarts.set(group, count);
-      history.recordPoint('process_group:restarts', { group }, sample.timestamp, count);
-    }
-    members = now;
-  };
 
   /** Times a series' value changed: the starts of new lives. */
   const changes = (name: string, match: Labels, from: number, now: number): number[] => {
@@ -232,6 +211,7 @@ export function createLeakDetector(history: History, config: Config, carried: re
     const publish = (resource: string, remaining: number | undefined, rate: number | undefined): void => {
       if (remaining === undefined || rate === undefined || remaining < 0) return;
       sink.set('contention_seconds_to_exhaustion', { resource }, remaining / rate);
+      exhausting.push({ resource, seconds: remaining / rate });
     };
     // Linux overcommits unless vm.overcommit_memory=2: there the commit limit is advisory and running out
     // of it means nothing, so commit counts only where enforced; available memory running out always does.
@@ -266,7 +246,8 @@ export function createLeakDetector(history: History, config: Config, carried: re
       if (st.leakSince === undefined) {
         st.leakSince = now;
         // The floor, not the last value: a leaking sawtooth's troughs stay above its earlier floors.
-        st.levelAtLeak = floorOver(j.t, j.v, (j.verdict.scaleSeconds * 1000) / 12);
+        // Lives fall back at every restart by definition: there the level says nothing.
+        st.levelAtLeak = j.verdict.shape === 'growing' ? floorOver(j.t, j.v, (j.verdict.scaleSeconds * 1000) / 12) : undefined;
       }
       st.clearSince = undefined;
       const v = j.verdict;
@@ -294,17 +275,18 @@ export function createLeakDetector(history: History, config: Config, carried: re
     return st;
   };
 
-  return {
+  const stage: Stage = {
     name: 'leak_detector',
     run(sample, sink) {
-      history.record(sample);
-      if (options.bootTimeMs !== undefined) history.recordPoint('host:boot_time', {}, sample.timestamp, options.bootTimeMs);
-      recordProcesses(sample);
-      const stats = history.stats();
-      sink.set('contention_history_series', {}, stats.series);
-      sink.set('contention_history_bytes', {}, stats.bytes);
-      sink.set('contention_history_series_dropped_total', {}, stats.dropped);
-      if (!d.enabled) return;
+      exhausting = [];
+      if (!d.enabled) {
+        // Turned off by a reload: what it found is no longer watched, so its alerts end.
+        active = new Map();
+        suspects = [];
+        suspectedProcesses = new Set();
+        states.clear();
+        return;
+      }
       const now = sample.timestamp;
       const judged = judge(sample, now);
       const keyOf = (j: { kind: string; subject: string; resource: string }) => `${j.kind}|${j.subject}|${j.resource}`;
@@ -324,31 +306,49 @@ export function createLeakDetector(history: History, config: Config, carried: re
       const covered = (s: { j: Judged; st: SubjectState }) =>
         s.j.kind === 'process_group' && s.st.last?.shape === 'growing' &&
         processSuspects.some((p) => p.j.alertLabels.group === s.j.subject && p.j.resource === s.j.resource && (p.st.last?.slopePerSecond ?? 0) >= 0.5 * (s.st.last?.slopePerSecond ?? Infinity));
-      const suspects = suspectNow.filter((s) => !covered(s)).sort((a, b) => b.j.verdict.confidence - a.j.verdict.confidence).slice(0, MAX_SUSPECTS);
-      const suspectKeys = new Set(suspects.map((s) => keyOf(s.j)));
+      const chosen = suspectNow.filter((s) => !covered(s)).sort((a, b) => (b.st.last?.confidence ?? 0) - (a.st.last?.confidence ?? 0)).slice(0, MAX_SUSPECTS);
+      const suspectKeys = new Set(chosen.map((s) => keyOf(s.j)));
       const candidates = judged
         .filter((j) => !suspectKeys.has(keyOf(j)) && j.verdict.slopePerSecond > 0)
         .sort((a, b) => b.verdict.confidence - a.verdict.confidence)
         .slice(0, d.max_exported);
-      for (const { j, st } of suspects) exportSubject(sink, j, 1, st.last?.slopePerSecond ?? j.verdict.slopePerSecond, st.last?.confidence ?? j.verdict.confidence);
+      for (const { j, st } of chosen) exportSubject(sink, j, 1, st.last?.slopePerSecond ?? j.verdict.slopePerSecond, st.last?.confidence ?? j.verdict.confidence);
       for (const j of candidates) exportSubject(sink, j, 0, j.verdict.slopePerSecond, j.verdict.confidence);
       // Groups under suspicion, themselves or through a member: the rule on a group's memory headroom defers to it.
       const groups = new Set(suspectNow.filter((s) => s.j.kind !== 'host').map((s) => (s.j.kind === 'process' ? s.j.alertLabels.group : s.j.subject) ?? ''));
       for (const group of groups) sink.set('contention_process_group_leak_suspected', { group }, 1);
       exhaustion(sample, sink, now);
+      exhausting.sort((a, b) => a.seconds - b.seconds);
 
-      current = suspects.map(({ j, st }) => ({ key: keyOf(j), kind: j.kind, subject: j.subject, resource: j.resource, state: st }));
-      const next = raiseAlerts ? suspects.map(({ j, st }) => carriedAlerts.get(alertKey(leakAlert(j, st, now).labels)) ?? leakAlert(j, st, now)) : [];
-      const nextKeys = new Set(next.map((a) => alertKey(a.labels)));
-      const resolved = alerts.filter((a) => a.state === 'firing' && !nextKeys.has(alertKey(a.labels))).map((a) => ({ ...a, state: 'resolved' as const, resolvedAt: now }));
-      carriedAlerts.clear();
-      for (const a of next) carriedAlerts.set(alertKey(a.labels), a);
-      alerts = [...next, ...resolved];
-      suspectedProcesses = new Set(suspects.filter((s) => s.j.kind === 'process').map((s) => `${s.j.alertLabels.pid}:${s.j.alertLabels.start ?? ''}`));
+      suspects = chosen.map(({ j, st }) => ({ ...j, ...(st.last ? { suspected: st.last } : {}) }));
+      const next = new Map<string, Alert>();
+      if (raiseAlerts) {
+        for (const { j, st } of chosen) {
+          const alert = leakAlert(j, st, now);
+          const key = labelsKey(alert.labels);
+          // The first sighting's alert stays: its start time is when the leak was first confirmed.
+          next.set(key, active.get(key) ?? alert);
+        }
+      }
+      active = next;
+      suspectedProcesses = new Set(chosen.filter((s) => s.j.kind === 'process').map((s) => `${s.j.alertLabels.pid}:${s.j.alertLabels.start ?? ''}`));
     },
-    alerts: () => alerts,
+  };
+
+  return {
+    stage,
+    alerts: () => [...active.values()],
+    suspects: () => suspects,
+    exhaustion: () => exhausting,
+    watchedProcesses: (rows) =>
+      new Set([...rows.filter((r) => r.criteria.length > 0 || suspectedProcesses.has(processKey(r))), ...topBy(rows, 'privateBytes', d.watched_processes)]),
     state: () => Object.fromEntries(states),
-    suspects: () => current,
+    reconfigure({ config: next, ruleGroups }) {
+      d = next.detection;
+      trendOptions = { minConfidence: d.min_confidence, minDailyGrowth: d.min_daily_growth };
+      raiseAlerts = !rulesAlertOnLeaks(ruleGroups);
+    },
+    stop() {},
   };
 }
 
@@ -370,10 +370,6 @@ function floorOver(t: ArrayLike<number>, v: ArrayLike<number>, ms: number): numb
 function lastValue(history: History, name: string, match: Labels): number | undefined {
   const s = history.selectFloors(name, 0, Infinity).find((x) => Object.entries(match).every(([k, v]) => x.labels[k] === v));
   return s && s.v.length > 0 ? s.v[s.v.length - 1] : undefined;
-}
-
-function alertKey(labels: Labels): string {
-  return Object.keys(labels).sort().map((k) => `${k}=${labels[k]}`).join(',');
 }
 
 /**

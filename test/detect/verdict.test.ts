@@ -4,6 +4,7 @@ import { stepShare } from '../../agent/detect/trend.js';
 import { configSchema } from '../../agent/config/schema.js';
 import { createLeakDetector } from '../../agent/detect/leak-stage.js';
 import { createHistory } from '../../agent/history/history.js';
+import { createHistoryStage } from '../../agent/history/stage.js';
 import type { MetricName } from '../../agent/metrics/catalog.js';
 import type { SeriesValue } from '../../agent/metrics/sample.js';
 
@@ -63,6 +64,7 @@ describe('the verdict flags sooner the sooner the leak exhausts what is left', (
 function everSuspected(seconds: number, f: (s: number, i: number) => number): boolean {
   const history = createHistory({ rawSeconds: 3600, sampleSeconds: 5, bucketSeconds: 300, retentionSeconds: 86_400, maxSeries: 100, families: ['contention_'] });
   const detector = createLeakDetector(history, configSchema.parse({}));
+  const recorder = createHistoryStage(history, { watchedProcesses: () => [] });
   let ever = false;
   for (let i = 0; i * STEP <= seconds * 1000; i++) {
     const families = new Map<MetricName, SeriesValue[]>([
@@ -70,7 +72,9 @@ function everSuspected(seconds: number, f: (s: number, i: number) => number): bo
       ['contention_memory_available_bytes', [{ labels: {}, value: HEADROOM }]],
     ]);
     const sink = { set: (m: string, l: Record<string, string>, v: number) => void (m === 'contention_leak_suspected' && v === 1 && (ever = true)), publish: () => undefined };
-    void detector.run({ timestamp: 1_700_000_000_000 + i * STEP, families, collectors: [], facts: {} }, sink as never);
+    const sample = { timestamp: 1_700_000_000_000 + i * STEP, families, collectors: [], facts: {} };
+    recorder.recordMeasured(sample as never, sink as never);
+    void detector.stage.run(sample as never, sink as never);
   }
   return ever;
 }

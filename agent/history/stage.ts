@@ -1,0 +1,87 @@
+import type { MetricName } from '../metrics/catalog.js';
+import type { Sample, SeriesValue, Sink } from '../metrics/sample.js';
+import { processKey, type ProcessRow } from '../process/table.js';
+import type { History } from './history.js';
+
+/**
+ * The one writer of the local history, in the sample pipeline after the collectors and their health
+ * series. Every series of a sample is recorded once: the measured part before the derived stages run,
+ * then what each stage derived as soon as it has run, so the rules see the detector's verdicts of the
+ * same sample, as a Prometheus scraping that sample would.
+ */
+export interface HistoryStage {
+  /** Records the collectors' series, their health and the watched processes' rings; exports contention_history_*. */
+  recordMeasured(sample: Sample, sink: Sink): void;
+  /** Records the series one derived stage wrote in this sample (and its health). */
+  recordDerived(timestamp: number, families: ReadonlyMap<MetricName, readonly SeriesValue[]>): void;
+}
+
+export interface HistoryStageOptions {
+  /** The processes whose private bytes, handles and threads get a ring of their own (the detector chooses). */
+  readonly watchedProcesses: (rows: readonly ProcessRow[]) => Iterable<ProcessRow>;
+  /**
+   * When the host booted (Unix ms), recorded each sample as `host:boot_time`: across a persisted
+   * history, a change of it is a reboot.
+   */
+  readonly bootTimeMs?: number;
+}
+
+/** Internal series kept per watched process, by the row field they hold. */
+export const PROCESS_SERIES = { 'process:private_bytes': 'privateBytes', 'process:handles': 'handles', 'process:threads': 'threads' } as const;
+
+export function createHistoryStage(history: History, opts: HistoryStageOptions): HistoryStage {
+  const record = (timestamp: number, families: ReadonlyMap<MetricName, readonly SeriesValue[]>): void => history.record({ timestamp, families });
+
+  // Members of each group at the last sample, and the restarts counted so far (carried on from the
+  // history after a restart of the agent, so the count never goes back).
+  let members = new Map<string, Set<string>>();
+  const restarts = new Map<string, number>();
+
+  const recordProcesses = (sample: Sample): void => {
+    const rows = sample.facts.processes?.rows;
+    if (!rows) return;
+    for (const r of opts.watchedProcesses(rows)) {
+      const labels = { pid: String(r.pid), start: String(r.startTime), name: r.comm, group: r.processGroup };
+      for (const [name, field] of Object.entries(PROCESS_SERIES)) history.recordPoint(name, labels, sample.timestamp, r[field]);
+    }
+    // A restart: a member gone and a new one come in the same sample. The count is history, so it
+    // outlives the processes, and the detector reads the lives of a group from it.
+    const now = new Map<string, Set<string>>();
+    for (const r of rows) {
+      let set = now.get(r.processGroup);
+      if (!set) now.set(r.processGroup, (set = new Set()));
+      set.add(processKey(r));
+    }
+    for (const [group, set] of now) {
+      const before = members.get(group);
+      let count = restarts.get(group) ?? lastValue('process_group:restarts', group) ?? 0;
+      if (before && [...before].some((k) => !set.has(k)) && [...set].some((k) => !before.has(k))) count++;
+      restarts.set(group, count);
+      history.recordPoint('process_group:restarts', { group }, sample.timestamp, count);
+    }
+    for (const group of restarts.keys()) if (!now.has(group)) restarts.delete(group);
+    members = now;
+  };
+
+  const lastValue = (name: string, group: string): number | undefined => {
+    const s = history.select(name, 0, Infinity).find((x) => x.labels.group === group);
+    return s?.points.at(-1)?.v;
+  };
+
+  return {
+    recordMeasured(sample, sink) {
+      record(sample.timestamp, sample.families);
+      if (opts.bootTimeMs !== undefined) history.recordPoint('host:boot_time', {}, sample.timestamp, opts.bootTimeMs);
+      recordProcesses(sample);
+      const stats = history.stats();
+      const own = new Map<MetricName, SeriesValue[]>([
+        ['contention_history_series', [{ labels: {}, value: stats.series }]],
+        ['contention_history_bytes', [{ labels: {}, value: stats.bytes }]],
+        ['contention_history_series_dropped_total', [{ labels: {}, value: stats.dropped }]],
+      ]);
+      for (const [name, [s]] of own) sink.set(name as 'contention_history_series', {}, s!.value);
+      record(sample.timestamp, own);
+    },
+    recordDerived: record,
+  };
+}
