@@ -140,11 +140,16 @@ export function createLeakDetector(history: History, config: Config, options: Le
   const retentionMs = config.history.retention * 1000;
 
   /** Times a series' value changed: the starts of new lives. */
-  const changes = (name: string, match: Labels, from: number, now: number): number[] => {
-    const series = history.selectFloors(name, from, now).find((s) => Object.entries(match).every(([k, v]) => s.labels[k] === v));
-    if (!series) return [];
-    const out: number[] = [];
-    for (let i = 1; i < series.v.length; i++) if (series.v[i] !== series.v[i - 1]) out.push(series.t[i]!);
+  /** Per series of `name`, keyed by `label`, the times its value changed: the starts of new lives. Read once a sample. */
+  const changes = (name: string, label: string, from: number, now: number): Map<string, number[]> => {
+    const out = new Map<string, number[]>();
+    for (const series of history.selectFloors(name, from, now)) {
+      const starts: number[] = [];
+      // A restart count's series begins at its first restart.
+      if (name === 'process_group:restarts' && series.v.length > 0 && series.v[0]! > 0) starts.push(series.t[0]!);
+      for (let i = 1; i < series.v.length; i++) if (series.v[i] !== series.v[i - 1]) starts.push(series.t[i]!);
+      out.set(series.labels[label] ?? '', starts);
+    }
     return out;
   };
 
@@ -161,13 +166,14 @@ export function createLeakDetector(history: History, config: Config, options: Le
   const subjects = (sample: Sample, now: number): Subject[] => {
     const from = now - retentionMs;
     const room = headrooms(sample);
-    const reboots = changes('host:boot_time', {}, from, now);
+    const reboots = changes('host:boot_time', '', from, now).get('') ?? [];
+    const restarts = changes('process_group:restarts', 'group', from, now);
     const out: Subject[] = [];
     for (const w of WATCHED) {
       for (const s of history.selectFloors(w.name, from, now)) {
         let ctx: SubjectContext = {};
         if (w.kind === 'process_group') {
-          ctx = { lifeStarts: changes('process_group:restarts', { group: s.labels.group ?? '' }, from, now), lifeKind: 'restart', headroom: w.resource === 'private_bytes' ? room.memory : undefined };
+          ctx = { lifeStarts: restarts.get(s.labels.group ?? '') ?? [], lifeKind: 'restart', headroom: w.resource === 'private_bytes' ? room.memory : undefined };
         } else if (w.kind === 'process') {
           ctx = { headroom: w.resource === 'private_bytes' ? room.memory : undefined };
         } else if (w.resource === 'pool_bytes') {

@@ -24,7 +24,7 @@ describe('alerts reach a real Alertmanager from the agent and from Prometheus ev
     agent = await startAgent([
       `--config.file=${writeConfig(`
 sampling: { interval: 500ms, queue_interval: 500ms }
-detection: { window: 20s, min_window: 8s }
+detection: { window: 20s, min_window: 8s, confirm: 2s }
 criteria:
   - name: leaky
     include: [{ cmdline: "${leaker.token}" }]

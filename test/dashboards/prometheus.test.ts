@@ -42,7 +42,7 @@ describe('the dashboards against a real Prometheus scraping a real agent with a 
     handles = await startChild(SCRIPTS.fdLeak(20, 100));
     // A short detection window so the leak is suspected (and LeakSuspected pending) within the test.
     agent = await startAgent([
-      `--config.file=${writeConfig(`sampling: { interval: 500ms, queue_interval: 500ms }\ndetection: { window: 20s, min_window: 8s }\ncriteria:\n  - name: leaky\n    include: [{ cmdline: "${leaker.token}" }, { cmdline: "${handles.token}" }]\n`)}`,
+      `--config.file=${writeConfig(`sampling: { interval: 500ms, queue_interval: 500ms }\ndetection: { window: 20s, min_window: 8s, confirm: 2s }\ncriteria:\n  - name: leaky\n    include: [{ cmdline: "${leaker.token}" }, { cmdline: "${handles.token}" }]\n`)}`,
     ]);
     prometheus = await startPrometheus({ targets: [`127.0.0.1:${agent.port}`], ruleFiles: [`${ROOT}rules/contention.yml`] });
     vars = { job: 'contention-agent', instance: `127.0.0.1:${agent.port}` };
