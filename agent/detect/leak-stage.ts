@@ -145,8 +145,6 @@ export function createLeakDetector(history: History, config: Config, options: Le
     const out = new Map<string, number[]>();
     for (const series of history.selectFloors(name, from, now)) {
       const starts: number[] = [];
-      // A restart count's series begins at its first restart.
-      if (name === 'process_group:restarts' && series.v.length > 0 && series.v[0]! > 0) starts.push(series.t[0]!);
       for (let i = 1; i < series.v.length; i++) if (series.v[i] !== series.v[i - 1]) starts.push(series.t[i]!);
       out.set(series.labels[label] ?? '', starts);
     }

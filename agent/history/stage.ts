@@ -57,8 +57,8 @@ export function createHistoryStage(history: History, opts: HistoryStageOptions):
       let count = restarts.get(group) ?? lastValue('process_group:restarts', group) ?? 0;
       if (before && [...before].some((k) => !set.has(k)) && [...set].some((k) => !before.has(k))) count++;
       restarts.set(group, count);
-      // Only groups that restarted get a series: most never do, and a series costs its fixed rings.
-      if (count > 0) history.recordPoint('process_group:restarts', { group }, sample.timestamp, count);
+      // One series per group the agent exports (bounded by criteria and process_groups.max_unmatched).
+      history.recordPoint('process_group:restarts', { group }, sample.timestamp, count);
     }
     for (const group of restarts.keys()) if (!now.has(group)) restarts.delete(group);
     members = now;
