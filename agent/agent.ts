@@ -1,11 +1,14 @@
-import { hostname } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { hostname, uptime } from 'node:os';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { createDelivery, type Delivery } from './alerts/delivery.js';
 import type { Collector, CollectorSpec } from './collectors/collector.js';
 import { enabledCollectors } from './collectors/registry.js';
 import type { Config } from './config/schema.js';
-import { createLeakDetector, type LeakDetector } from './detect/leak-stage.js';
-import { createHistory, type History } from './history/history.js';
+import { createLeakDetector, type DetectorState, type LeakDetector } from './detect/leak-stage.js';
+import { bytesPerSeries, createHistory, type History } from './history/history.js';
+import { loadHistory, saveHistory } from './history/persist.js';
 import { createHistoryStage } from './history/stage.js';
 import { logMetricsStage } from './log.js';
 import type { Sample, Stage } from './metrics/sample.js';
@@ -95,6 +98,40 @@ export function createAgentHistory(config: Config): History {
   });
 }
 
+/** When this host booted, Unix ms: from /proc/stat's btime on Linux (exact), from the uptime elsewhere (to the minute). */
+export function bootTimeMs(procfs: string): number {
+  if (process.platform === 'linux') {
+    try {
+      const m = /^btime (\d+)$/m.exec(readFileSync(join(procfs, 'stat'), 'utf8'));
+      if (m) return Number(m[1]) * 1000;
+    } catch {
+      // fall through to the uptime
+    }
+  }
+  return Math.round((Date.now() - uptime() * 1000) / 60_000) * 60_000;
+}
+
+/**
+ * Reads back the history a previous run saved in paths.state_dir, into `history`; returns the
+ * detector's saved state. A missing file starts afresh; a bad one is ignored with a warning.
+ */
+async function restoreHistory(config: Config, history: History, log: Logger): Promise<DetectorState | undefined> {
+  const dir = config.paths.state_dir;
+  // Twice what the configured history can hold, plus the header: a bigger file is not ours to trust.
+  const perSeries = bytesPerSeries({ rawSeconds: config.history.raw_retention, sampleSeconds: config.sampling.interval, bucketSeconds: config.history.downsample_interval, retentionSeconds: config.history.retention });
+  const loaded = await loadHistory(dir, 2 * config.history.max_series * perSeries + 16 * 2 ** 20);
+  if (!loaded.ok) {
+    if (loaded.absent) log.info({ dir }, 'no history saved yet; starting afresh');
+    else log.warn({ reason: loaded.reason }, 'saved history ignored; starting afresh');
+    return undefined;
+  }
+  history.restore(loaded.persisted.series);
+  log.info({ dir, series: loaded.persisted.series.length, saved_at: new Date(loaded.persisted.savedAt).toISOString() }, 'history restored');
+  const state = loaded.persisted.detector;
+  const valid = typeof state === 'object' && state !== null && !Array.isArray(state) && Object.values(state).every((v) => typeof v === 'object' && v !== null);
+  return valid ? (state as DetectorState) : undefined;
+}
+
 export async function createAgent(opts: AgentOptions): Promise<Agent> {
   const { platform, log } = opts;
   let config = opts.config;
@@ -102,6 +139,9 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
   const remote = createRemoteWriters(config, log);
   // History outlives reloads (a SIGHUP must not forget the last hour); its size is fixed at start.
   const history = createAgentHistory(config);
+  // It also outlives the agent: saved in the state directory, so a restart or a reboot does not forget.
+  const persisting = config.history.persist_interval > 0;
+  const carriedState = persisting ? await restoreHistory(config, history, log) : undefined;
   // On Windows, alert changes and policy decisions also go to the Application log.
   const eventLog: EventLog | undefined = platform.openEventLog((err) => log.warn({ err: err.message }, 'cannot write to the Windows event log'));
   // Delivery keeps its queues across reloads; its receivers are fixed at start.
@@ -117,7 +157,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     },
     log,
   );
-  const detector = createLeakDetector(history, config);
+  const detector = createLeakDetector(history, config, { carriedState, ruleGroups: opts.ruleGroups });
   const rules = createRules(opts.ruleGroups, history, { target: targetOf(config), log });
   // The policy engine's clocks, rate limits and the priorities it changed outlive reloads.
   const policy = createPolicyEngine({
@@ -135,7 +175,32 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
         }
       : {}),
   });
-  const historyStage = createHistoryStage(history, { watchedProcesses: (rows) => detector.watchedProcesses(rows) });
+  const historyStage = createHistoryStage(history, { watchedProcesses: (rows) => detector.watchedProcesses(rows), bootTimeMs: bootTimeMs(config.paths.procfs) });
+
+  // The history goes to disk every persist_interval and at stop; one write at a time, and a failed
+  // one is a warning (the agent keeps its memory in RAM and tries again at the next interval).
+  let saving: Promise<void> | undefined;
+  let lastSaved = Date.now();
+  let saveFailing = false;
+  const persist = (): Promise<void> => {
+    if (!persisting) return Promise.resolve();
+    if (saving) return saving;
+    lastSaved = Date.now();
+    const dir = config.paths.state_dir;
+    saving = saveHistory(dir, history, detector.state())
+      .then(() => {
+        if (saveFailing) log.info({ dir }, 'history saved again');
+        saveFailing = false;
+      })
+      .catch((err: Error) => {
+        if (!saveFailing) log.warn({ dir, err: err.message }, 'cannot save the history; it is kept in memory only until this works');
+        saveFailing = true;
+      })
+      .finally(() => {
+        saving = undefined;
+      });
+    return saving;
+  };
   // Rules without groups (rules.enabled off) are left out of the pipeline: no stage, no health series.
   const eventLogStage = eventLog ? [eventLogMetricsStage(eventLog)] : [];
   const logStage = logMetricsStage();
@@ -153,6 +218,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     log,
   });
   sampler.onSample((sample: Sample) => {
+    if (persisting && Date.now() - lastSaved >= config.history.persist_interval * 1000) void persist();
     delivery.offer('detector', detector.alerts(), sample.timestamp);
     // Offered even when local evaluation is off, so turning it off by a reload resolves what it fired.
     delivery.offer('rules', rules.alerts(), sample.timestamp);
@@ -173,7 +239,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     config: () => config,
     start: () => sampler.start(),
     async reconfigure(next) {
-      const settings: Settings = { ...next, config: { ...next.config, web: config.web, history: config.history } };
+      const settings: Settings = { ...next, config: { ...next.config, web: config.web, history: config.history, paths: { ...next.config.paths, state_dir: config.paths.state_dir } } };
       config = settings.config;
       for (const part of parts) part.reconfigure(settings);
       const previous = sampling;
@@ -191,8 +257,8 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     detector.stop();
     rules.stop();
     // Priorities and weights the policy lowered go back before the agent exits (and are logged);
-    // what remote write holds in memory goes to its disk queue, for the next start to send.
-    await Promise.all([policy.stop(), remote.stop()]);
+    // what remote write holds in memory goes to its disk queue, for the next start to send; the history is saved.
+    await Promise.all([policy.stop(), remote.stop(), persist()]);
     eventLog?.close();
   }
 }

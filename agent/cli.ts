@@ -23,7 +23,9 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (args.command === 'check-config') return checkConfig(args.positionals[0] ?? args.configFile);
-  if (args.command === 'analyze') return analyze(args.positionals[0], { json: args.json, cpus: args.cpus });
+  if (args.command === 'analyze') {
+    return analyze(args.positionals[0], { json: args.json, cpus: args.cpus, verbose: args.verbose, prometheus: args.prometheus, match: args.match, since: args.since, step: args.step });
+  }
   if (args.command === 'snapshot' && args.from !== undefined) return snapshotFrom(args.from, args.json);
 
   const resolved = resolveConfig(args.configFile, args.overrides);

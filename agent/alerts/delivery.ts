@@ -157,8 +157,10 @@ export function createDelivery(opts: DeliveryOptions, log: Logger): Delivery {
           if (last?.alert.state === 'firing') {
             logChange(a);
             due.push(a);
+            known.set(key, { alert: a, at: now });
+          } else if (last?.alert.state === 'pending') {
+            known.delete(key);
           }
-          known.delete(key);
           continue;
         }
         if (changed) logChange(a);
@@ -171,11 +173,25 @@ export function createDelivery(opts: DeliveryOptions, log: Logger): Delivery {
       // A source that stops offering an alert has stopped seeing its condition.
       for (const [key, last] of known) {
         if (offered.has(key)) continue;
-        known.delete(key);
+        if (last.alert.state === 'pending') {
+          known.delete(key);
+          continue;
+        }
         if (last.alert.state !== 'firing') continue;
         const ended: Alert = { ...last.alert, state: 'resolved', resolvedAt: now };
         logChange(ended);
         due.push(ended);
+        known.set(key, { alert: ended, at: now });
+      }
+      // Resolved alerts are sent again at every resend interval for RESOLVED_RETENTION, as Prometheus
+      // does, so a receiver that missed the first one still hears the alert ended.
+      for (const [key, last] of known) {
+        if (last.alert.state !== 'resolved' || last.at === now) continue;
+        if (now - (last.alert.resolvedAt ?? last.at) > RESOLVED_RETENTION_MS) known.delete(key);
+        else if (now - last.at >= opts.resendSeconds * 1000) {
+          due.push(last.alert);
+          known.set(key, { alert: last.alert, at: now });
+        }
       }
       if (due.length === 0) return;
       for (const r of receivers) {
@@ -202,6 +218,9 @@ function hostOf(url: string): string {
     return 'invalid-url';
   }
 }
+
+/** How long Prometheus keeps sending an alert that resolved. */
+export const RESOLVED_RETENTION_MS = 15 * 60_000;
 
 export const alertKey = (a: Alert): string => labelsKey(a.labels);
 

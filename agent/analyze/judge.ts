@@ -1,4 +1,5 @@
 import { THRESHOLDS as T } from '../detect/thresholds.js';
+import type { LeakVerdict, SubjectContext } from '../detect/verdict.js';
 import { formatBytes as bytes } from '../text/bytes.js';
 import { extremes, longestRunAbove } from './runs.js';
 import type { Track } from './track.js';
@@ -22,35 +23,35 @@ export interface Examined {
   readonly summary: string;
 }
 
-/** What a trend test says of one series; the agent's own detector supplies it. */
-export interface TrendVerdict {
-  readonly leak: boolean;
-  /** Units of the series per second, from a robust slope. */
-  readonly slopePerSecond: number;
-  /** 0 to 1. */
-  readonly confidence: number;
-}
-export type TrendTest = (timesMs: ArrayLike<number>, values: ArrayLike<number>) => TrendVerdict;
+/** What the leak test says of one series, given where its lives began; the agent's own detector supplies it. */
+export type TrendTest = (timesMs: ArrayLike<number>, values: ArrayLike<number>, ctx: SubjectContext) => LeakVerdict;
 
 export interface JudgeOptions {
   readonly trend: TrendTest;
   /** CPUs of the host the log came from (from the command line or the log's Processor instances). */
   readonly cpus?: number;
+  /** Whether the host enforced its commit limit (a PerfMon log: Windows, yes); else read from the export. */
+  readonly commitEnforced?: boolean;
 }
 
 /** How long a queue must stay above its threshold to count as saturated, as the alert rules' `for`. */
 export const HELD_SECONDS = 300;
 
-const LEAK_METRICS: Readonly<Record<string, { unit: 'bytes' | 'count'; what: string }>> = {
-  contention_process_private_bytes: { unit: 'bytes', what: 'private bytes of a process' },
-  contention_process_handles: { unit: 'count', what: 'handles of a process' },
-  contention_process_threads: { unit: 'count', what: 'threads of a process' },
-  contention_process_group_private_bytes: { unit: 'bytes', what: 'private bytes of a process group' },
-  contention_process_group_handles: { unit: 'count', what: 'handles of a process group' },
-  contention_process_group_threads: { unit: 'count', what: 'threads of a process group' },
-  contention_kernel_pool_bytes: { unit: 'bytes', what: 'a kernel pool' },
-  contention_memory_commit_bytes: { unit: 'bytes', what: 'the commit charge' },
+/** What each leak-judged metric is, as the subject of a sentence; `memory`: its growth draws on commit or available memory. */
+const LEAK_METRICS: Readonly<Record<string, { unit: 'bytes' | 'count'; what: string; memory: boolean }>> = {
+  contention_process_private_bytes: { unit: 'bytes', what: 'Private bytes of process', memory: true },
+  contention_process_handles: { unit: 'count', what: 'Handles of process', memory: false },
+  contention_process_threads: { unit: 'count', what: 'Threads of process', memory: false },
+  contention_process_group_private_bytes: { unit: 'bytes', what: 'Private bytes of process group', memory: true },
+  contention_process_group_handles: { unit: 'count', what: 'Handles of process group', memory: false },
+  contention_process_group_threads: { unit: 'count', what: 'Threads of process group', memory: false },
+  contention_kernel_pool_bytes: { unit: 'bytes', what: 'Kernel pool', memory: false },
+  contention_memory_commit_bytes: { unit: 'bytes', what: 'The commit charge', memory: true },
 };
+
+/** Units of a metric, for healthy figures. */
+const unitOf = (metric: string): 'bytes' | 'count' | 'ratio' =>
+  LEAK_METRICS[metric]?.unit ?? (metric.endsWith('_bytes') ? 'bytes' : metric.endsWith('_ratio') ? 'ratio' : 'count');
 
 const ADVICE: Readonly<Record<string, string>> = {
   contention_process_private_bytes: 'Capture a heap profile or a memory dump of this process before restarting it, and compare two captures taken apart.',
@@ -70,6 +71,10 @@ export function judgeLog(tracks: readonly Track[], opts: JudgeOptions): { findin
   const cpus = opts.cpus ?? countCpus(tracks);
   const commitLimit = lastNumber(tracks.find((t) => t.metric === 'contention_memory_commit_limit_bytes'));
   const commit = tracks.find((t) => t.metric === 'contention_memory_commit_bytes');
+  // Windows always enforces its commit limit; a Linux export says whether vm.overcommit_memory=2 does.
+  const enforced = lastNumber(tracks.find((t) => t.metric === 'contention_memory_commit_limit_enforced'));
+  // Absent from a log: a PerfMon log (Windows), which enforces it.
+  const commitEnforced = opts.commitEnforced ?? (enforced === undefined || enforced === 1);
 
   for (const track of tracks) {
     const before = findings.length;
@@ -92,14 +97,16 @@ export function judgeLog(tracks: readonly Track[], opts: JudgeOptions): { findin
         message: 'I/O queued on this disk for minutes on end: find the processes with the most I/O and check the disk\'s latency (Avg. Disk sec/Transfer).',
       });
     } else if (track.metric in LEAK_METRICS) {
-      judgeLeak(track, opts.trend, findings, { commitLimit, commit });
+      judgeLeak(track, opts.trend, findings, { commitLimit: commitEnforced ? commitLimit : undefined, commit });
     }
 
     if (findings.length === before) {
+      const unit = unitOf(track.metric);
+      const show = (n: number): string => (unit === 'bytes' ? bytes(n) : unit === 'ratio' ? `${(n * 100).toFixed(1)}%` : fmt(n));
       healthy.push({
         counter: track.counter,
         instance: track.instance,
-        summary: `min ${fmt(stats.min)}, max ${fmt(stats.max)} over ${hours.toFixed(1)} h`,
+        summary: `min ${show(stats.min)}, max ${show(stats.max)} over ${hours.toFixed(1)} h`,
       });
     }
   }
@@ -149,32 +156,42 @@ function judgeQueue(track: Track, threshold: number, out: Finding[], words: { wh
 }
 
 function judgeLeak(track: Track, trend: TrendTest, out: Finding[], ctx: { commitLimit?: number; commit?: Track }): void {
-  const verdict = trend(track.times, track.values);
-  if (!verdict.leak) return;
   const meta = LEAK_METRICS[track.metric]!;
+  const verdict = trend(track.times, track.values, { lifeStarts: track.lifeStarts, lifeKind: track.lifeKind });
+  if (!verdict.leak) return;
   const perHour = verdict.slopePerSecond * 3600;
+  const rate = meta.unit === 'bytes' ? `${bytes(perHour)}/h` : `${round(perHour, 1)}/h`;
   const evidence: Record<string, number | string> = {
+    shape: verdict.shape ?? 'growing',
     slope_per_second: round(verdict.slopePerSecond, 3),
     slope_per_hour: round(perHour, 1),
     confidence: round(verdict.confidence, 3),
+    judged_over_hours: round(verdict.scaleSeconds / 3600, 2),
   };
-  let severity: Severity = 'warning';
-  if (meta.unit === 'bytes' && ctx.commitLimit && ctx.commit) {
-    const commitNow = lastNumber(ctx.commit) ?? 0;
-    const seconds = (ctx.commitLimit - commitNow) / verdict.slopePerSecond;
-    if (Number.isFinite(seconds) && seconds > 0) {
-      evidence.projected_commit_exhaustion_hours = round(seconds / 3600, 1);
-      if (seconds < 24 * 3600) severity = 'critical';
-    } else if (seconds <= 0) {
-      severity = 'critical';
-    }
+  const lives = verdict.lives;
+  if (lives) {
+    evidence.lives = lives.lives;
+    evidence.life_hours = round(lives.meanLifeSeconds / 3600, 2);
+    evidence.restarts_per_hour = round(lives.restartsPerHour, 2);
+    evidence.growth_per_life = round(lives.perLifeGrowth, 0);
   }
-  const rate = meta.unit === 'bytes' ? `${bytes(perHour)}/h` : `${round(perHour, 1)}/h`;
-  out.push({
-    counter: track.counter, instance: track.instance, finding: 'leak', severity, evidence,
-    message: `The ${meta.what}${track.instance ? ` (${track.instance})` : ''} grew steadily at ${rate} (confidence ${Math.round(verdict.confidence * 100)}%) and did not come back; a reboot would only hide it. ${ADVICE[track.metric]}`,
-  });
+  // The same leak gets the same severity whatever else the log holds: critical when it doubles within a day.
+  const level = lastNumber(track) ?? 0;
+  const severity: Severity = level > 0 && verdict.slopePerSecond * 86_400 >= level ? 'critical' : 'warning';
+  // Only memory a process holds draws on commit; a pool exhausts its own limit, not commit.
+  if (meta.memory && !lives && ctx.commitLimit && ctx.commit) {
+    const seconds = (ctx.commitLimit - (lastNumber(ctx.commit) ?? 0)) / verdict.slopePerSecond;
+    if (Number.isFinite(seconds)) evidence.projected_commit_exhaustion_hours = round(Math.max(0, seconds) / 3600, 1);
+  }
+  const name = track.instance || track.labels.pool || '';
+  const subject = name ? `${meta.what} ${name}` : meta.what;
+  const message = lives
+    ? `${subject} climbed at ${rate} in each of its last ${lives.lives} ${verdict.shape === 'masked_by_reboots' ? 'boots' : 'lives'} (${lives.restartsPerHour >= 1 ? `${round(lives.restartsPerHour, 1)} restarts an hour` : `one every ${round(lives.meanLifeSeconds / 3600, 1)} h`}) and fell back only when ${verdict.shape === 'masked_by_reboots' ? 'the host rebooted' : 'the process restarted'}: a leak ${verdict.shape === 'masked_by_reboots' ? 'the reboots' : 'the restarts'} hide. ${ADVICE[track.metric]}`
+    : `${subject} grew steadily at ${rate} over the last ${duration(verdict.scaleSeconds)} (confidence ${Math.round(verdict.confidence * 100)}%) and did not come back; a reboot would only hide it. ${ADVICE[track.metric]}`;
+  out.push({ counter: track.counter, instance: track.instance, finding: 'leak', severity, evidence, message });
 }
+
+const duration = (seconds: number): string => (seconds >= 5400 ? `${round(seconds / 3600, 1)} h` : `${Math.round(seconds / 60)} min`);
 
 function timeBelow(track: Track, threshold: number): number {
   let total = 0;

@@ -16,7 +16,14 @@ export interface PdhLog {
   /** Unix ms of each row, in file order. */
   readonly times: Float64Array;
   readonly columns: readonly LogColumn[];
+  /** Rows that could not be read and were skipped: how many, and the first few with their line and why. */
+  readonly skipped: { readonly count: number; readonly examples: readonly string[] };
+  /** Set when the last line was cut off (what a hung or crashed host leaves): the line and what was wrong. */
+  readonly truncated?: string;
 }
+
+/** The most skipped rows described one by one; the rest are only counted. */
+const SKIP_EXAMPLES = 5;
 
 const HEADER = /^\(PDH-CSV 4\.0\) \((.*)\)\((-?\d+)\)$/;
 const TIMESTAMP = /^(\d{2})\/(\d{2})\/(\d{4}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))?$/;
@@ -45,7 +52,11 @@ export function parsePdhValue(text: string): number | undefined {
   return Number.isFinite(value) ? value : undefined;
 }
 
-/** Streams a PDH-CSV file into columns. Throws InputError naming the line for anything it cannot read. */
+/**
+ * Streams a PDH-CSV file into columns. A header that is not PerfMon's throws InputError naming the
+ * line; a bad row in the middle is skipped and counted; a bad last line is taken for a log cut off
+ * mid-write and the log is read up to the row before it.
+ */
 export async function readPdhCsv(file: string): Promise<PdhLog> {
   const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
   let header: ReturnType<typeof parsePdhHeader>;
@@ -53,13 +64,25 @@ export async function readPdhCsv(file: string): Promise<PdhLog> {
   let times: Float64Array<ArrayBuffer> = new Float64Array(1024);
   let rows = 0;
   let lineNo = 0;
+  let skipped = 0;
+  const examples: string[] = [];
+  // A bad row is only known to be in the middle once a line follows it.
+  let pendingBad: string | undefined;
+  const skip = (why: string): void => {
+    skipped++;
+    if (examples.length < SKIP_EXAMPLES) examples.push(why);
+  };
   for await (const raw of lines) {
     lineNo++;
     const line = lineNo === 1 ? raw.replace(/^\uFEFF/, '') : raw;
     if (line.trim() === '') continue;
+    if (pendingBad !== undefined) {
+      skip(pendingBad);
+      pendingBad = undefined;
+    }
     const cells = splitCsvLine(line);
-    if (!cells) throw new InputError(file, lineNo, 'not CSV: a quoted cell is not closed');
     if (!header) {
+      if (!cells) throw new InputError(file, lineNo, 'not CSV: a quoted cell is not closed');
       header = parsePdhHeader(cells);
       if (!header) {
         throw new InputError(file, lineNo, `not a PerfMon log: the first cell should read "(PDH-CSV 4.0) (<time zone>)(<bias>)", found ${JSON.stringify(cells[0]?.slice(0, 60) ?? '')}`);
@@ -68,33 +91,47 @@ export async function readPdhCsv(file: string): Promise<PdhLog> {
       buffers = header.counters.map(() => new Float64Array(1024));
       continue;
     }
-    if (cells.length !== header.counters.length + 1) {
-      throw new InputError(file, lineNo, `ragged row: ${cells.length} cells where the header has ${header.counters.length + 1}`);
+    const problem = rowProblem(cells, header);
+    if (problem) {
+      pendingBad = `line ${lineNo}: ${problem}`;
+      continue;
     }
-    const time = parsePdhTimestamp(cells[0]!, header.biasMinutes);
-    if (time === undefined) throw new InputError(file, lineNo, `unreadable timestamp ${JSON.stringify(cells[0])} (expected MM/DD/YYYY HH:MM:SS.mmm)`);
+    const time = parsePdhTimestamp(cells![0]!, header.biasMinutes)!;
+    if (rows > 0 && time < times[rows - 1]!) {
+      skip(`line ${lineNo}: its time ${cells![0]} is before the row above it`);
+      continue;
+    }
     if (rows === times.length) {
       times = grow(times);
       buffers = buffers.map(grow);
     }
     times[rows] = time;
-    for (let c = 0; c < header.counters.length; c++) {
-      const value = parsePdhValue(cells[c + 1]!);
-      if (value === undefined) {
-        throw new InputError(file, lineNo, `unparsable number ${JSON.stringify(cells[c + 1])} in column ${c + 2} (${header.counters[c]})`);
-      }
-      buffers[c]![rows] = value;
-    }
+    for (let c = 0; c < header.counters.length; c++) buffers[c]![rows] = parsePdhValue(cells![c + 1]!)!;
     rows++;
   }
   if (!header) throw new InputError(file, undefined, 'empty file: no header, no rows');
-  if (rows === 0) throw new InputError(file, undefined, 'the log has a header but no rows');
+  if (rows === 0) {
+    throw new InputError(file, undefined, pendingBad ?? examples[0] ? `no readable row (${pendingBad ?? examples[0]})` : 'the log has a header but no rows');
+  }
   return {
     timeZone: header.timeZone,
     biasMinutes: header.biasMinutes,
     times: times.slice(0, rows),
     columns: header.counters.map((h, c) => ({ header: h, values: buffers[c]!.slice(0, rows) })),
+    skipped: { count: skipped, examples },
+    ...(pendingBad === undefined ? {} : { truncated: pendingBad }),
   };
+}
+
+/** What is wrong with a data row, or undefined when it reads. */
+function rowProblem(cells: string[] | undefined, header: NonNullable<ReturnType<typeof parsePdhHeader>>): string | undefined {
+  if (!cells) return 'not CSV: a quoted cell is not closed';
+  if (cells.length !== header.counters.length + 1) return `ragged row: ${cells.length} cells where the header has ${header.counters.length + 1}`;
+  if (parsePdhTimestamp(cells[0]!, header.biasMinutes) === undefined) return `unreadable timestamp ${JSON.stringify(cells[0])} (expected MM/DD/YYYY HH:MM:SS.mmm)`;
+  for (let c = 0; c < header.counters.length; c++) {
+    if (parsePdhValue(cells[c + 1]!) === undefined) return `unparsable number ${JSON.stringify(cells[c + 1])} in column ${c + 2} (${header.counters[c]})`;
+  }
+  return undefined;
 }
 
 function grow(array: Float64Array): Float64Array<ArrayBuffer> {

@@ -15,7 +15,8 @@ export function prometheusTracks(series: readonly RangeSeries[]): { tracks: Trac
     }
     const own = Object.entries(s.labels).filter(([k]) => !TARGET_LABELS.has(k));
     tracks.push({
-      counter: s.header,
+      // Where it was scraped from is the same for every series of one target: folded away for reading.
+      counter: own.length > 0 ? `${s.metric}{${own.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',')}}` : s.metric,
       instance: own.map(([k, v]) => `${k}=${v}`).join(','),
       metric: s.metric,
       labels: s.labels,

@@ -13,4 +13,10 @@ export interface Track {
   readonly times: ArrayLike<number>;
   /** NaN where the log had no reading. */
   readonly values: ArrayLike<number>;
+  /**
+   * Unix ms at which a new life of the subject began, from evidence in the log: the process's
+   * Elapsed Time or the host's System Up Time going back, a gap in the rows (the host was down).
+   */
+  readonly lifeStarts?: readonly number[];
+  readonly lifeKind?: 'restart' | 'reboot';
 }

@@ -17,6 +17,13 @@ export interface ParsedArgs {
   readonly cpus?: number;
   /** snapshot --from: a running agent's URL to ask instead of sampling here. */
   readonly from?: string;
+  /** analyze: list every series judged healthy, not just how many. */
+  readonly verbose: boolean;
+  /** analyze: a Prometheus server to query instead of a file, with the selector and how far back. */
+  readonly prometheus?: string;
+  readonly match?: string;
+  readonly since?: string;
+  readonly step?: string;
   readonly help: boolean;
   readonly version: boolean;
 }
@@ -30,6 +37,7 @@ const VALUE_FLAGS: Readonly<Record<string, readonly string[]>> = {
   'log.format': ['log', 'format'],
   'path.procfs': ['paths', 'procfs'],
   'path.sysfs': ['paths', 'sysfs'],
+  'path.state-dir': ['paths', 'state_dir'],
 };
 
 export const COMMANDS = ['run', 'check-config', 'snapshot', 'analyze'] as const;
@@ -44,6 +52,11 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   let json = false;
   let cpus: number | undefined;
   let from: string | undefined;
+  let verbose = false;
+  let prometheus: string | undefined;
+  let match: string | undefined;
+  let since: string | undefined;
+  let step: string | undefined;
   let help = false;
   let version = false;
   for (let i = 0; i < argv.length; i++) {
@@ -85,6 +98,16 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       if (!Number.isInteger(cpus) || cpus < 1) throw new UsageError('--cpus needs a whole number of CPUs');
     } else if (name === 'from') {
       from = takeValue();
+    } else if (name === 'verbose') {
+      verbose = true;
+    } else if (name === 'prometheus') {
+      prometheus = takeValue();
+    } else if (name === 'match') {
+      match = takeValue();
+    } else if (name === 'since') {
+      since = takeValue();
+    } else if (name === 'step') {
+      step = takeValue();
     } else if (name === 'help') {
       help = true;
     } else if (name === 'version') {
@@ -96,7 +119,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   const first = positionals[0];
   const command = first !== undefined && (COMMANDS as readonly string[]).includes(first) ? positionals.shift()! : 'run';
   if (from !== undefined && command !== 'snapshot') throw new UsageError('--from is a flag of snapshot');
-  return { command, positionals, configFile, overrides, json, cpus, from, help, version };
+  return { command, positionals, configFile, overrides, json, cpus, from, verbose, prometheus, match, since, step, help, version };
 }
 
 export const USAGE = `Usage: contention-agent [command] [flags]
@@ -108,9 +131,11 @@ Commands:
                          sample now (or ask the agent at URL) and print what is saturated or near
                          a limit, worst first, and who causes it; exit 0 OK, 1 warning, 2 critical,
                          3 unknown (the Nagios plugin convention)
-  analyze FILE [--json] [--cpus=N]
-                         find leaks, exhaustion and saturation in a PerfMon CSV or a Prometheus
-                         query_range export; exit 0 nothing found, 1 findings, 2 unreadable input
+  analyze FILE [--json] [--cpus=N] [--verbose]
+  analyze --prometheus=URL [--match=SELECTOR] [--since=24h]
+                         find leaks, exhaustion and saturation in a PerfMon CSV, a Prometheus
+                         query_range export, or a Prometheus server's history; exit 0 nothing
+                         found, 1 findings, 2 unreadable input
 
 Flags:
   --config.file=PATH              YAML config (default: the embedded defaults)
@@ -124,9 +149,16 @@ Flags:
   --log.format=logfmt             logfmt or json
   --path.procfs=/proc             procfs mount point
   --path.sysfs=/sys               sysfs mount point
+  --path.state-dir=DIR            where the history is kept across restarts
+                                  (/var/lib/contention-agent; %ProgramData%\\contention-agent)
   --json                          machine-readable output (snapshot, analyze)
   --from=URL                      snapshot: ask the running agent at URL (its history, leaks and alerts)
   --cpus=N                        CPUs of the logged host, when the log has no Processor counters
+  --verbose                       analyze: list every series judged healthy
+  --prometheus=URL                analyze: query this Prometheus (query_range) instead of a file
+  --match=SELECTOR                analyze: series to fetch (default {__name__=~"contention_.+"})
+  --since=24h                     analyze: how far back to fetch
+  --step=15s                      analyze: resolution to fetch at (the scrape interval)
   -h, --help                      this text
   --version                       version, source revision and build date
 `;

@@ -70,8 +70,15 @@ export const pathsSchema = z
   .object({
     procfs: z.string().min(1).default('/proc'),
     sysfs: z.string().min(1).default('/sys'),
+    /** Where the agent keeps what must outlive it (its history); the packages create it. */
+    state_dir: z.string().min(1).default(defaultStateDir()),
   })
   .strict();
+
+function defaultStateDir(): string {
+  if (process.platform === 'win32') return `${process.env.ProgramData ?? 'C:\\ProgramData'}\\contention-agent`;
+  return '/var/lib/contention-agent';
+}
 
 export const diskSchema = z
   .object({

@@ -11,16 +11,22 @@ export const historySchema = z
     retention: duration({ max: 400 * 86_400, why: 'about 13 months' }).default(86_400),
     /** Most series held; each costs 16 bytes per raw point and per bucket (about 16 KiB at the defaults). */
     max_series: z.number().int().min(10).max(100_000).default(2000),
+    /** How often the history is written to paths.state_dir (and always at shutdown); 0 keeps it in memory only. */
+    persist_interval: duration({ min: 0 }).default(60),
   })
   .strict();
 
 export const detectionSchema = z
   .object({
     enabled: z.boolean().default(true),
-    /** How much history each trend test looks at. */
-    window: duration().default(3600),
-    /** The least history a subject needs before it can be judged. */
-    min_window: duration().default(1800),
+    /** The longest time scale judged (at most history.retention is held). */
+    window: duration().default(86_400),
+    /** The shortest time scale judged: the least history a subject needs before it can be judged. */
+    min_window: duration().default(120),
+    /** How long a leak verdict must hold before the subject is a suspect (hysteresis on set). */
+    confirm: duration({ min: 0 }).default(30),
+    /** How long a suspect must go without a leak verdict before it clears (hysteresis on clear). */
+    clear_after: duration({ min: 0 }).default(600),
     /** Mann–Kendall confidence a leak needs, 0 to 1. */
     min_confidence: z.number().gt(0).lt(1).default(0.99),
     /** Growth per day, as a share of the level, below which growth is not worth reporting. */

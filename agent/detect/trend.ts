@@ -9,6 +9,7 @@
  * - both halves of the span must rise on their own, and the later half at no less than a third of
  *   the overall rate, so a warm-up that plateaus (rises, then flattens) and a one-time step (flat,
  *   jump, flat) are not leaks, while a steady or slow leak is;
+ * - the rise must be spread over the span, not carried by one or two jumps (deploy steps);
  * - the growth must be material: at least 5% of the level per day by default, so a flat but noisy
  *   series with a faint drift is not reported.
  */
@@ -23,6 +24,11 @@ export interface TrendOptions {
   readonly minDailyGrowth?: number;
   /** Slope of the later half as a share of the overall slope below which growth has stopped. */
   readonly minLateShare?: number;
+  /**
+   * Most of the rise the largest sixth of the rises between consecutive floors may carry: above it
+   * the growth came in a few steps (deploys, one-time allocations), not steadily.
+   */
+  readonly maxStepShare?: number;
 }
 
 export interface TrendResult {
@@ -35,11 +41,14 @@ export interface TrendResult {
   readonly dailyGrowth: number;
   readonly points: number;
   readonly spanSeconds: number;
+  /** Theil–Sen slopes of the earlier and the later half of the floors, per second (0 when not judged). */
+  readonly earlySlopePerSecond?: number;
+  readonly lateSlopePerSecond?: number;
   /** Why it is not a leak, when it is not. */
-  readonly reason?: 'too-few-points' | 'not-rising' | 'plateau-or-step' | 'too-small';
+  readonly reason?: 'too-few-points' | 'not-rising' | 'plateau-or-step' | 'steps' | 'too-small';
 }
 
-const DEFAULTS: Required<TrendOptions> = { windows: 12, minConfidence: 0.99, minHalfConfidence: 0.8, minDailyGrowth: 0.05, minLateShare: 1 / 3 };
+const DEFAULTS: Required<TrendOptions> = { windows: 12, minConfidence: 0.99, minHalfConfidence: 0.8, minDailyGrowth: 0.05, minLateShare: 1 / 3, maxStepShare: 0.6 };
 const MIN_POINTS = 12;
 
 export function assessTrend(times: ArrayLike<number>, values: ArrayLike<number>, options: TrendOptions = {}): TrendResult {
@@ -70,11 +79,29 @@ export function assessTrend(times: ArrayLike<number>, values: ArrayLike<number>,
   const early = mannKendallConfidence(floors.v.slice(0, half));
   const late = mannKendallConfidence(floors.v.slice(floors.v.length - half));
   const lateSlope = theilSen(floors.t.slice(floors.t.length - half), floors.v.slice(floors.v.length - half)) * 1000;
+  const earlySlope = theilSen(floors.t.slice(0, half), floors.v.slice(0, half)) * 1000;
+  Object.assign(result, { earlySlopePerSecond: earlySlope, lateSlopePerSecond: lateSlope });
   if (early < opts.minHalfConfidence || late < opts.minHalfConfidence || lateSlope < opts.minLateShare * slope) {
     return none('plateau-or-step', result);
   }
+  if (stepShare(floors.v) > opts.maxStepShare) return none('steps', result);
   if (dailyGrowth < opts.minDailyGrowth) return none('too-small', result);
   return { leak: true, ...result };
+}
+
+/**
+ * The share of all rises between consecutive floors carried by the largest sixth of them (at least
+ * the largest two). Steady growth spreads its rise (about a sixth of it there); two deploy steps put
+ * nearly all of it in two places.
+ */
+export function stepShare(floors: readonly number[]): number {
+  const rises: number[] = [];
+  for (let i = 1; i < floors.length; i++) if (floors[i]! > floors[i - 1]!) rises.push(floors[i]! - floors[i - 1]!);
+  const total = rises.reduce((a, b) => a + b, 0);
+  if (total <= 0) return 0;
+  rises.sort((a, b) => b - a);
+  const top = Math.max(2, Math.ceil((floors.length - 1) / 6));
+  return rises.slice(0, top).reduce((a, b) => a + b, 0) / total;
 }
 
 /** The minimum of each of `count` equal-time windows, placed at the window's middle. */

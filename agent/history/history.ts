@@ -34,6 +34,26 @@ export interface History extends SeriesSource {
   selectFloors(name: string, startMs: number, endMs: number): ArraySeries[];
   /** Series held now, series refused because the cap was reached (since start), and bytes held. */
   stats(): { series: number; dropped: number; bytes: number };
+  /** Every series' points, oldest first, to persist. */
+  snapshot(): SeriesSnapshot[];
+  /**
+   * Puts persisted series back (at start, into an empty history): raw points and buckets are
+   * appended as if recorded, so sizes changed since they were saved keep only what fits.
+   */
+  restore(series: readonly SeriesSnapshot[]): void;
+}
+
+/** One series as persisted: raw points, and buckets (time of last point, last, min, max) with the end of the newest. */
+export interface SeriesSnapshot {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly rawT: Float64Array;
+  readonly rawV: Float64Array;
+  readonly bucketT: Float64Array;
+  readonly bucketLast: Float64Array;
+  readonly bucketMin: Float64Array;
+  readonly bucketMax: Float64Array;
+  readonly bucketEnd: number;
 }
 
 export interface ArraySeries {
@@ -104,6 +124,8 @@ export function createHistory(opts: HistoryOptions): History {
   const byName = new Map<string, Set<Entry>>();
   let dropped = 0;
   let lastSweep = 0;
+  // Restored series get a raw span from the restore to be seen again: the host may have been down for longer.
+  let restoredAt = -Infinity;
 
   const keyOf = (name: string, labels: Readonly<Record<string, string>>): string => `${name}\u0002${labelsKey(labels)}`;
 
@@ -171,7 +193,7 @@ export function createHistory(opts: HistoryOptions): History {
     if (now - lastSweep < Math.min(forgetMs, 60_000)) return;
     lastSweep = now;
     for (const [key, e] of entries) {
-      if (now - e.lastSeen > forgetMs) {
+      if (now - Math.max(e.lastSeen, restoredAt) > forgetMs) {
         entries.delete(key);
         const set = byName.get(e.name)!;
         set.delete(e);
@@ -239,5 +261,49 @@ export function createHistory(opts: HistoryOptions): History {
     select,
     selectFloors,
     stats: () => ({ series: entries.size, dropped, bytes: entries.size * perSeries }),
+    snapshot() {
+      const ordered = (r: Ring, a: Float64Array): Float64Array => {
+        const out = new Float64Array(r.length);
+        for (let i = 0; i < r.length; i++) out[i] = a[slot(r, i)]!;
+        return out;
+      };
+      return [...entries.values()].map((e) => ({
+        name: e.name,
+        labels: e.labels,
+        rawT: ordered(e.raw, e.rawT),
+        rawV: ordered(e.raw, e.rawV),
+        bucketT: ordered(e.buckets, e.bucketT),
+        bucketLast: ordered(e.buckets, e.bucketLast),
+        bucketMin: ordered(e.buckets, e.bucketMin),
+        bucketMax: ordered(e.buckets, e.bucketMax),
+        bucketEnd: e.bucketEnd,
+      }));
+    },
+    restore(series) {
+      restoredAt = Date.now();
+      for (const s of series) {
+        const key = keyOf(s.name, s.labels);
+        if (entries.has(key) || entries.size >= opts.maxSeries) continue;
+        const e = create(s.name, s.labels);
+        for (let i = 0; i < s.bucketT.length; i++) {
+          const b = advance(e.buckets);
+          e.bucketT[b] = s.bucketT[i]!;
+          e.bucketLast[b] = s.bucketLast[i]!;
+          e.bucketMin[b] = s.bucketMin[i]!;
+          e.bucketMax[b] = s.bucketMax[i]!;
+        }
+        for (let i = 0; i < s.rawT.length; i++) {
+          const at = advance(e.raw);
+          e.rawT[at] = s.rawT[i]!;
+          e.rawV[at] = s.rawV[i]!;
+        }
+        e.bucketEnd = s.bucketEnd;
+        e.lastSeen = s.rawT.length > 0 ? s.rawT[s.rawT.length - 1]! : -Infinity;
+        entries.set(key, e);
+        let set = byName.get(s.name);
+        if (!set) byName.set(s.name, (set = new Set()));
+        set.add(e);
+      }
+    },
   };
 }

@@ -1,6 +1,6 @@
 import type { MetricName } from '../metrics/catalog.js';
 import type { Sample, SeriesValue, Sink } from '../metrics/sample.js';
-import type { ProcessRow } from '../process/table.js';
+import { processKey, type ProcessRow } from '../process/table.js';
 import type { History } from './history.js';
 
 /**
@@ -19,6 +19,11 @@ export interface HistoryStage {
 export interface HistoryStageOptions {
   /** The processes whose private bytes, handles and threads get a ring of their own (the detector chooses). */
   readonly watchedProcesses: (rows: readonly ProcessRow[]) => Iterable<ProcessRow>;
+  /**
+   * When the host booted (Unix ms), recorded each sample as `host:boot_time`: across a persisted
+   * history, a change of it is a reboot.
+   */
+  readonly bootTimeMs?: number;
 }
 
 /** Internal series kept per watched process, by the row field they hold. */
@@ -27,6 +32,11 @@ export const PROCESS_SERIES = { 'process:private_bytes': 'privateBytes', 'proces
 export function createHistoryStage(history: History, opts: HistoryStageOptions): HistoryStage {
   const record = (timestamp: number, families: ReadonlyMap<MetricName, readonly SeriesValue[]>): void => history.record({ timestamp, families });
 
+  // Members of each group at the last sample, and the restarts counted so far (carried on from the
+  // history after a restart of the agent, so the count never goes back).
+  let members = new Map<string, Set<string>>();
+  const restarts = new Map<string, number>();
+
   const recordProcesses = (sample: Sample): void => {
     const rows = sample.facts.processes?.rows;
     if (!rows) return;
@@ -34,11 +44,35 @@ export function createHistoryStage(history: History, opts: HistoryStageOptions):
       const labels = { pid: String(r.pid), start: String(r.startTime), name: r.displayName, group: r.processGroup };
       for (const [name, field] of Object.entries(PROCESS_SERIES)) history.recordPoint(name, labels, sample.timestamp, r[field]);
     }
+    // A restart: a member gone and a new one come in the same sample. The count is history, so it
+    // outlives the processes, and the detector reads the lives of a group from it.
+    const now = new Map<string, Set<string>>();
+    for (const r of rows) {
+      let set = now.get(r.processGroup);
+      if (!set) now.set(r.processGroup, (set = new Set()));
+      set.add(processKey(r));
+    }
+    for (const [group, set] of now) {
+      const before = members.get(group);
+      let count = restarts.get(group) ?? lastValue('process_group:restarts', group) ?? 0;
+      if (before && [...before].some((k) => !set.has(k)) && [...set].some((k) => !before.has(k))) count++;
+      restarts.set(group, count);
+      // One series per group the agent exports (bounded by criteria and process_groups.max_unmatched).
+      history.recordPoint('process_group:restarts', { group }, sample.timestamp, count);
+    }
+    for (const group of restarts.keys()) if (!now.has(group)) restarts.delete(group);
+    members = now;
+  };
+
+  const lastValue = (name: string, group: string): number | undefined => {
+    const s = history.select(name, 0, Infinity).find((x) => x.labels.group === group);
+    return s?.points.at(-1)?.v;
   };
 
   return {
     recordMeasured(sample, sink) {
       record(sample.timestamp, sample.families);
+      if (opts.bootTimeMs !== undefined) history.recordPoint('host:boot_time', {}, sample.timestamp, opts.bootTimeMs);
       recordProcesses(sample);
       const stats = history.stats();
       const own = new Map<MetricName, SeriesValue[]>([

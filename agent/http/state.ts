@@ -80,6 +80,8 @@ export interface LeakView {
   readonly growthPerSecond?: number;
   readonly unit: 'bytes' | 'count';
   readonly confidence?: number;
+  /** growing, masked_by_restarts or masked_by_reboots. */
+  readonly shape: string;
 }
 
 /** What the page shows; every field comes from what the sampler and the parts already produced. */
@@ -148,9 +150,10 @@ const leakView = (j: Judged): LeakView => ({
   subjectKind: j.kind,
   subject: j.subject,
   resource: j.resource,
-  growthPerSecond: j.trend.slopePerSecond,
+  growthPerSecond: j.suspected?.slopePerSecond ?? j.verdict.slopePerSecond,
   unit: j.unit,
-  confidence: j.trend.confidence,
+  confidence: j.suspected?.confidence ?? j.verdict.confidence,
+  shape: j.suspected?.shape ?? 'growing',
 });
 
 /** The page's state, built at most once per sample however often it is polled. */

@@ -7,6 +7,10 @@ export const detectCatalog = {
     type: 'gauge', labels: subject,
     help: '1 when the trend test finds steady growth that does not come back (a leak), 0 for a judged candidate that is not.',
   },
+  contention_process_group_leak_suspected: {
+    type: 'gauge', labels: ['group'],
+    help: '1 for a process group under leak suspicion, itself or through one of its processes (absent otherwise).',
+  },
   contention_growth_bytes_per_second: {
     type: 'gauge', labels: subject,
     help: 'Robust (Theil-Sen) growth rate of the floor of a byte measure over the detection window, in bytes per second.',

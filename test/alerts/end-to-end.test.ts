@@ -24,7 +24,7 @@ describe('alerts reach a real Alertmanager from the agent and from Prometheus ev
     agent = await startAgent([
       `--config.file=${writeConfig(`
 sampling: { interval: 500ms, queue_interval: 500ms }
-detection: { window: 20s, min_window: 8s }
+detection: { window: 20s, min_window: 8s, confirm: 2s }
 criteria:
   - name: leaky
     include: [{ cmdline: "${leaker.token}" }]
@@ -62,7 +62,7 @@ alerting:
       );
       return found !== undefined;
     }, 45_000, 'the detector\'s LeakSuspected alert for the child');
-    expect(found!.labels).toMatchObject({ severity: 'warning', subject_kind: 'process', resource: 'private_bytes', process: `node ${leaker.token}.js`, pid: String(leaker.pid), group: 'leaky' });
+    expect(found!.labels).toEqual({ alertname: 'LeakSuspected', severity: 'warning', subject_kind: 'process', subject: `node ${leaker.token}.js[${leaker.pid}]`, resource: 'private_bytes', instance: expect.any(String), source: 'detector' });
     expect(found!.annotations.summary).toMatch(/leaks private_bytes: \+\d/);
     expect(found!.status.state).toBe('active');
     // the log always hears it too, and the agent exports what it judged and what it delivered
@@ -85,10 +85,12 @@ alerting:
   it('Prometheus, evaluating the shipped rules on the scraped agent, fires into the same Alertmanager', async () => {
     let found: AmAlert | undefined;
     await waitFor(async () => {
-      found = (await alerts()).find((a) => a.labels.alertname === 'LeakSuspected' && a.labels.job === 'contention-agent' && a.labels.subject === 'leaky');
+      found = (await alerts()).find((a) => a.labels.alertname === 'LeakSuspected' && a.labels.job === 'contention-agent' && a.labels.subject === `node[${leaker.pid}]`);
       return found !== undefined;
-    }, 45_000, 'the rule-evaluated LeakSuspected alert for the group');
-    expect(found!.labels).toMatchObject({ subject_kind: 'process_group', resource: 'private_bytes', severity: 'warning' });
+    }, 45_000, 'the rule-evaluated LeakSuspected alert for the child');
+    expect(found!.labels).toMatchObject({ subject_kind: 'process', resource: 'private_bytes', severity: 'warning' });
+    // one leak, one suspect: the child's group, which grows by what the child leaks, is not a second one
+    expect((await alerts()).filter((a) => a.labels.subject === 'leaky' || a.labels.group === 'leaky')).toEqual([]);
     expect(found!.annotations.runbook_url).toBe('docs/runbooks/LeakSuspected.md');
   });
 

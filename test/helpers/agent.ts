@@ -48,7 +48,9 @@ export async function startAgent(
   } = {},
 ): Promise<RunningAgent> {
   const host = opts.host ?? '127.0.0.1';
-  const command = [...(opts.wrapper ?? []), ...(opts.command ?? [process.execPath, opts.cli ?? CLI]), `--web.listen-address=${host}:0`, ...args];
+  // Each agent keeps its history in a directory of its own, unless the test names one (to restart an agent on it).
+  const stateDir = args.some((a) => a.startsWith('--path.state-dir')) ? [] : [`--path.state-dir=${mkdtempSync(join(tmpdir(), 'ca-state-'))}`];
+  const command = [...(opts.wrapper ?? []), ...(opts.command ?? [process.execPath, opts.cli ?? CLI]), `--web.listen-address=${host}:0`, ...stateDir, ...args];
   const proc = spawn(command[0]!, command.slice(1), {
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],

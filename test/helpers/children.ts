@@ -33,6 +33,24 @@ export const SCRIPTS = {
      const t = setInterval(() => { if (usage() >= ${share} * ${limitBytes}) { clearInterval(t); console.log('ready'); setInterval(() => {}, 1e6); return; } held.push(Buffer.alloc(1024 * 1024, 1)); }, 5);`,
   /** Busy on one CPU, in slices, so that its timers (the orphan guard among them) still run. */
   hog: () => `console.log('ready'); (function spin() { const end = Date.now() + 50; while (Date.now() < end); setImmediate(spin); })();`,
+  /** Allocates garbage (4 MiB every 200 ms) that a forced collection frees every 6 s: a sawtooth with a flat floor. */
+  gcSawtooth: () =>
+    `require('v8').setFlagsFromString('--expose-gc'); const gc = require('vm').runInNewContext('gc'); let junk = []; setInterval(() => junk.push(Buffer.alloc(4 * 1024 * 1024, 1)), 200); setInterval(() => { junk = []; gc(); }, 6000); console.log('ready');`,
+  /** Fills a cache of `mib` MiB at 2.5 MiB/s, then holds it: a warm-up that plateaus. */
+  warmUp: (mib = 150) =>
+    `const h = []; const t = setInterval(() => { h.push(Buffer.alloc(1024 * 1024, 1)); if (h.length >= ${mib}) clearInterval(t); }, 400); console.log('ready');`,
+  /** Half a CPU of work that allocates and drops small objects over a constant 64 MiB working set. */
+  busy: () =>
+    `const ws = Buffer.alloc(64 * 1024 * 1024, 1); setInterval(() => { const e = Date.now() + 50; let a = []; while (Date.now() < e) { a.push({ x: Math.random() }); if (a.length > 1e4) a = []; } }, 100); console.log('ready');`,
+  /**
+   * A supervisor that restarts its worker every \`seconds\`, as a recycling policy does; each worker leaks
+   * \`kibPerSecond\` KiB a second. Workers carry "<token>-worker" in their command line.
+   */
+  restartedLeak: (seconds: number, kibPerSecond = 1024) =>
+    `const { spawn } = require('child_process'); const token = process.argv[2]; let c;` +
+    ` const worker = "const h = []; setInterval(() => h.push(Buffer.alloc(${kibPerSecond} * 1024, 1)), 1000); const p = process.ppid; setInterval(() => { if (process.ppid !== p) process.exit(0); }, 500);";` +
+    ` const run = () => { c = spawn(process.execPath, ['-e', worker, token + '-worker'], { stdio: 'ignore' }); };` +
+    ` run(); setInterval(() => { c.kill('SIGKILL'); run(); }, ${seconds * 1000}); process.on('SIGTERM', () => { c.kill('SIGKILL'); process.exit(0); }); process.on('exit', () => c.kill('SIGKILL')); console.log('ready');`,
   /** Ignores SIGTERM (needs SIGKILL). */
   stubborn: () => `process.on('SIGTERM', () => {}); console.log('ready'); setInterval(() => {}, 1e6);`,
 } as const;

@@ -94,14 +94,14 @@ describe('the status page with a leaking process', () => {
   it('shows the leak suspect and draws the last-hour charts', async () => {
     const leaker = await startChild(SCRIPTS.leak(1, 100));
     const agent = await startAgent([
-      `--config.file=${writeConfig(`sampling: { interval: 500ms, queue_interval: 500ms }\ndetection: { window: 20s, min_window: 8s }\ncriteria:\n  - name: leaky\n    include: [{ cmdline: "${leaker.token}" }]\n`)}`,
+      `--config.file=${writeConfig(`sampling: { interval: 500ms, queue_interval: 500ms }\ndetection: { window: 20s, min_window: 8s, confirm: 2s }\ncriteria:\n  - name: leaky\n    include: [{ cmdline: "${leaker.token}" }]\n`)}`,
     ]);
     const browser = await launchChromium();
     try {
       const { page, errors } = await openPage(browser, agent.url);
       const subject = `node ${leaker.token}.js[${leaker.pid}]`;
       await page.waitForFunction((s) => document.querySelector('#leaks tbody')?.textContent?.includes(s), subject, { timeout: 45_000 });
-      expect(await page.textContent('#leaks tbody')).toMatch(/process_group leaky\s*private_bytes/);
+      expect(await page.textContent('#leaks tbody')).toMatch(new RegExp(`process ${subject.replace(/[.[\]]/g, '\\$&')}\\s*private_bytes`));
       await page.waitForFunction(() => document.querySelectorAll('#charts canvas').length >= 3, undefined, { timeout: 20_000 });
       // A drawn chart has non-blank pixels: count them in the first canvas.
       const inked = await page.evaluate(() => {

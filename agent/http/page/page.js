@@ -58,7 +58,8 @@
     var rows = state.leaks.map(function (l) {
       var growth = l.growthPerSecond === undefined ? '' : l.unit === 'bytes' ? bytes(l.growthPerSecond * 3600) + '/h' : (l.growthPerSecond * 3600).toFixed(1) + '/h';
       var conf = l.confidence === undefined ? '' : Math.round(l.confidence * 100) + '%';
-      return el('tr', null, [el('td', null, [l.subjectKind + ' ' + l.subject]), el('td', null, [l.resource]), el('td', { class: 'num' }, [growth]), el('td', { class: 'num' }, [conf])]);
+      var masked = l.shape && l.shape !== 'growing' ? ' (' + l.shape.replace(/_/g, ' ') + ', per life)' : '';
+      return el('tr', null, [el('td', null, [l.subjectKind + ' ' + l.subject]), el('td', null, [l.resource + masked]), el('td', { class: 'num' }, [growth]), el('td', { class: 'num' }, [conf])]);
     });
     var j = state.judging;
     var short = j && j.historySeconds < j.neededSeconds;
