@@ -2,6 +2,7 @@
 import { parseArgs, USAGE, UsageError } from './cli/args.js';
 import { analyze } from './commands/analyze.js';
 import { checkConfig } from './commands/check-config.js';
+import { doctor } from './commands/doctor.js';
 import { run } from './commands/run.js';
 import { snapshot } from './commands/snapshot.js';
 import { resolveConfig } from './config/load.js';
@@ -29,6 +30,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const { config } = resolved;
   const log = createLogger(config.log.level, config.log.format);
   if (args.command === 'snapshot') return snapshot(config, log, args.json);
+  if (args.command === 'doctor') return doctor(config, args.json);
   if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}" (see --help)`);
   return run(config, log, args.configFile, args.overrides);
 }

@@ -28,9 +28,10 @@ const VALUE_FLAGS: Readonly<Record<string, readonly string[]>> = {
   'log.format': ['log', 'format'],
   'path.procfs': ['paths', 'procfs'],
   'path.sysfs': ['paths', 'sysfs'],
+  'evidence.dir': ['enforcement', 'evidence_dir'],
 };
 
-export const COMMANDS = ['run', 'check-config', 'snapshot', 'analyze'] as const;
+export const COMMANDS = ['run', 'check-config', 'snapshot', 'analyze', 'doctor', 'capture'] as const;
 
 export class UsageError extends Error {}
 
@@ -98,6 +99,10 @@ Commands:
   analyze FILE [--json] [--cpus=N]
                          find leaks, exhaustion and saturation in a PerfMon CSV or a Prometheus
                          query_range export; exit 0 nothing found, 1 findings, 2 unreadable input
+  doctor [--json]        say whether this host can take the dumps an investigation needs, with the
+                         fix for each that it cannot; exit 0 all required ready, 1 otherwise
+  capture PID [--json]   dump a running process (gcore on Linux, MiniDumpWriteDump on Windows) and a
+                         host snapshot into a new evidence directory; the process keeps running
 
 Flags:
   --config.file=PATH              YAML config (default: the embedded defaults)
@@ -111,7 +116,8 @@ Flags:
   --log.format=logfmt             logfmt or json
   --path.procfs=/proc             procfs mount point
   --path.sysfs=/sys               sysfs mount point
-  --json                          machine-readable output (snapshot, analyze)
+  --evidence.dir=PATH             where evidence and dumps go (enforcement.evidence_dir)
+  --json                          machine-readable output (snapshot, analyze, doctor, capture)
   --cpus=N                        CPUs of the logged host, when the log has no Processor counters
   --help, --version
 `;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { alertingSchema } from '../alerts/schema.js';
+import { captureSchema } from '../capture/schema.js';
 import { detectionSchema, historySchema } from '../detect/schema.js';
 import { criteriaSchema } from '../process/criteria.js';
 import { rulesSchema } from '../rules/schema.js';
@@ -96,6 +97,8 @@ export const configSchema = z
     /** Cron entries that switch the managing policy. */
     calendar: calendarSchema,
     enforcement: enforcementSchema.prefault({}),
+    /** Process dumps on demand, before a policy stop and when a leak is first flagged. */
+    capture: captureSchema.prefault({}),
   })
   .strict()
   .superRefine((config, ctx) => {
