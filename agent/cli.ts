@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs, USAGE, UsageError } from './cli/args.js';
 import { analyze } from './commands/analyze.js';
+import { capture } from './commands/capture.js';
 import { checkConfig } from './commands/check-config.js';
 import { doctor } from './commands/doctor.js';
 import { run } from './commands/run.js';
@@ -31,6 +32,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const log = createLogger(config.log.level, config.log.format);
   if (args.command === 'snapshot') return snapshot(config, log, args.json);
   if (args.command === 'doctor') return doctor(config, args.json);
+  if (args.command === 'capture') return capture(config, log, args.positionals[0], args.json);
   if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}" (see --help)`);
   return run(config, log, args.configFile, args.overrides);
 }

@@ -42,9 +42,8 @@ export interface Win32Api {
   GetLastError(): number;
   GetCurrentProcess(): Pointer;
   K32GetPerformanceInfo(info: Uint8Array, size: number): boolean;
-  /** Returns the handle as an integer: INVALID_HANDLE_VALUE (-1) has no pointer spelling. */
-  CreateFileW(path: string, access: number, share: number, security: null, disposition: number, flags: number, template: null): number;
-  CloseFileHandle(handle: number): boolean;
+  /** Fails with INVALID_HANDLE_VALUE, a pointer whose address is all ones (see koffi.address). */
+  CreateFileW(path: string, access: number, share: number, security: null, disposition: number, flags: number, template: null): Pointer;
   // advapi32.dll
   OpenProcessToken(process: Pointer, access: number, token: Out<Pointer | null>): boolean;
   GetTokenInformation(token: Pointer, infoClass: number, buffer: Pointer, length: number, returned: Out<number>): boolean;
@@ -61,7 +60,7 @@ export interface Win32Api {
 
 /** dbghelp.dll, loaded apart from the rest (only a capture needs it). */
 export interface DbgHelpApi {
-  MiniDumpWriteDump(process: Pointer, pid: number, file: number, dumpType: number, exception: null, userStream: null, callback: null): boolean;
+  MiniDumpWriteDump(process: Pointer, pid: number, file: Pointer, dumpType: number, exception: null, userStream: null, callback: null): boolean;
 }
 
 /** The declarations, by DLL, in koffi's C-like syntax. */
@@ -89,7 +88,7 @@ export const DECLARATIONS: Readonly<Record<'pdh.dll' | 'ntdll.dll' | 'kernel32.d
     'uint32_t __stdcall GetLastError()',
     'HANDLE __stdcall GetCurrentProcess()',
     'bool __stdcall K32GetPerformanceInfo(void *pPerformanceInformation, uint32_t cb)',
-    'intptr_t __stdcall CreateFileW(const char16_t *lpFileName, uint32_t dwDesiredAccess, uint32_t dwShareMode, void *lpSecurityAttributes, uint32_t dwCreationDisposition, uint32_t dwFlagsAndAttributes, HANDLE hTemplateFile)',
+    'HANDLE __stdcall CreateFileW(const char16_t *lpFileName, uint32_t dwDesiredAccess, uint32_t dwShareMode, void *lpSecurityAttributes, uint32_t dwCreationDisposition, uint32_t dwFlagsAndAttributes, HANDLE hTemplateFile)',
   ],
   'advapi32.dll': [
     'bool __stdcall OpenProcessToken(HANDLE ProcessHandle, uint32_t DesiredAccess, _Out_ HANDLE *TokenHandle)',
@@ -105,13 +104,8 @@ export const DECLARATIONS: Readonly<Record<'pdh.dll' | 'ntdll.dll' | 'kernel32.d
   ],
 };
 
-/** kernel32 functions declared a second time under another JS name, for another parameter type. */
-export const ALIASES: Readonly<Record<string, { readonly dll: string; readonly declaration: string }>> = {
-  CloseFileHandle: { dll: 'kernel32.dll', declaration: 'bool __stdcall CloseHandle(intptr_t hObject)' },
-};
-
 export const DBGHELP_DECLARATIONS: readonly string[] = [
-  'bool __stdcall MiniDumpWriteDump(HANDLE hProcess, uint32_t ProcessId, intptr_t hFile, int32_t DumpType, void *ExceptionParam, void *UserStreamParam, void *CallbackParam)',
+  'bool __stdcall MiniDumpWriteDump(HANDLE hProcess, uint32_t ProcessId, HANDLE hFile, int32_t DumpType, void *ExceptionParam, void *UserStreamParam, void *CallbackParam)',
 ];
 
 /** Registers the named types the declarations use. Idempotent per koffi instance. */
@@ -145,8 +139,6 @@ export function loadWin32(): Promise<Win32Api> {
       const lib = koffi.load(dll);
       for (const declaration of declarations) api[declaredName(declaration)] = lib.func(declaration);
     }
-    // The same export bound again with other parameter types; koffi allows one export many prototypes.
-    for (const [alias, { dll, declaration }] of Object.entries(ALIASES)) api[alias] = koffi.load(dll).func(declaration);
     return api as unknown as Win32Api;
   });
   return loading;
