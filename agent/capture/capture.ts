@@ -64,12 +64,13 @@ export function createCapturer(opts: CapturerOptions): Capturer {
     const started = now();
     const base = { time: started, trigger: req.trigger, pid: req.target.pid, name: req.name, ...(req.target.startTime !== undefined ? { startTime: req.target.startTime } : {}), ...(req.criteria ? { criteria: req.criteria } : {}), dir: req.dir };
     const done = (outcome: CaptureOutcome, fields: Partial<CaptureRecord> = {}): CaptureRecord => ({ ...base, outcome, pruned: [], ...fields });
+    // The directory holds the rest of the evidence even when no dump can be written.
+    mkdirSync(req.dir, { recursive: true, mode: 0o750 });
     const unavailable = await opts.dumper.unavailable();
     if (unavailable) return done('not_possible', { reason: unavailable });
     const size = opts.dumper.size(req.target, req.known);
     if (!size) return done('gone', { reason: `pid ${req.target.pid} is gone` });
     const root = opts.config().enforcement.evidence_dir;
-    mkdirSync(req.dir, { recursive: true, mode: 0o750 });
     const free = freeBytes(req.dir);
     if (free === undefined) return done('failed', { reason: `free space at ${req.dir} cannot be read` });
     const plan = planDump(size, listKeptDumps(root), free, { maxProcessBytes: c.max_process_bytes, maxDumps: c.max_dumps, maxBytes: c.max_bytes, minFreeBytes: c.min_free_bytes });
