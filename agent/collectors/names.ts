@@ -8,6 +8,7 @@ export const COLLECTOR_NAMES = [
   'pressure',
   'host_info',
   'processes',
+  'capture',
 ] as const;
 
 export type CollectorName = (typeof COLLECTOR_NAMES)[number];

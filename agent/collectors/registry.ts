@@ -1,5 +1,6 @@
 import type { Config } from '../config/schema.js';
 import type { CollectorSpec } from './collector.js';
+import { captureCollector, windowsCaptureCollector } from './capture.js';
 import { cpuCollector } from './cpu.js';
 import { diskQueueCollector } from './disk_queue.js';
 import { hostInfoCollector } from './host_info.js';
@@ -27,6 +28,7 @@ export const linuxCollectors: CollectorRegistry = {
   pressure: pressureCollector,
   host_info: hostInfoCollector,
   processes: processesCollector,
+  capture: captureCollector,
 };
 
 /** The same names and metrics from PDH and the native process list. Pressure stall has no Windows counterpart: absent, not failing. */
@@ -38,6 +40,7 @@ export const windowsCollectors: CollectorRegistry = {
   disk_queue: windowsDiskQueueCollector,
   host_info: hostInfoCollector,
   processes: windowsProcessesCollector,
+  capture: windowsCaptureCollector,
 };
 
 /** The collectors of an OS. */

@@ -8,6 +8,7 @@ export interface FamilyDef {
   readonly labels: readonly string[];
 }
 
+import { captureCatalog } from './catalog-capture.js';
 import { deliveryCatalog } from './catalog-delivery.js';
 import { detectCatalog } from './catalog-detect.js';
 import { policyCatalog } from './catalog-policy.js';
@@ -22,6 +23,7 @@ export const catalog = {
   ...windowsCatalog,
   ...rulesCatalog,
   ...policyCatalog,
+  ...captureCatalog,
   // Agent health
   contention_collector_success: {
     type: 'gauge', labels: ['collector'],

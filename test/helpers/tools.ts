@@ -11,6 +11,10 @@ const PACKAGES: Record<string, string> = {
   'systemd-analyze': 'systemd',
   openssl: 'openssl',
   setpriv: 'util-linux',
+  gdb: 'gdb',
+  gcore: 'gdb',
+  file: 'file',
+  readelf: 'binutils',
 };
 
 /**

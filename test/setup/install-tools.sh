@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real tools the test suite drives: Prometheus and its promtool, Alertmanager and amtool,
-# and Chromium for the browser tests. Does nothing when they are all present.
+# Chromium for the browser tests, and gdb (gcore), file and binutils (readelf) for the process dump
+# tests. Does nothing when they are all present.
 set -euo pipefail
 
 declare -A need=(
@@ -11,6 +12,10 @@ declare -A need=(
   [chromium]=chromium
   [openssl]=openssl
   [systemd-analyze]=systemd
+  [gdb]=gdb
+  [gcore]=gdb
+  [file]=file
+  [readelf]=binutils
 )
 missing=()
 for tool in "${!need[@]}"; do
