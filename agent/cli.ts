@@ -10,6 +10,10 @@ import { resolveConfig } from './config/load.js';
 import { createLogger } from './log.js';
 import { AGENT_VERSION } from './version.js';
 
+// A log line that cannot be written must not end the agent: a closed pipe or console (a service
+// wrapper gone, a Wine pipe answering EPIPE) would otherwise be an unhandled 'error' event.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+
 async function main(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv);
   if (args.help) {

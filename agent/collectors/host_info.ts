@@ -1,19 +1,24 @@
-import { arch, hostname, platform, release } from 'node:os';
+import { arch, hostname, platform, release, version } from 'node:os';
 import si from 'systeminformation';
 import { AGENT_VERSION } from '../version.js';
 import type { CollectorSpec } from './collector.js';
 
-/** Host identity. systeminformation supplies the distribution once, in the background; it is inventory, not sampling. */
+/**
+ * Host identity. systeminformation supplies the Linux distribution once, in the background; it is
+ * inventory, not sampling. On Windows the product name comes from Node (`os.version()`, the
+ * registry's ProductName with the service pack): systeminformation would start four PowerShells
+ * for it, and on a kernel before 10.0 writes to a PowerShell's stdin with no error handler, an
+ * EPIPE that ends the agent when PowerShell is absent.
+ */
 export const hostInfoCollector: CollectorSpec = {
   name: 'host_info',
   description: 'Host and agent identity as labels of a constant',
   defaultEnabled: true,
   create: () => {
-    let distro = '';
-    const lookup = si
-      .osInfo()
+    let distro = platform() === 'win32' ? version() : '';
+    const lookup = (platform() === 'win32' ? Promise.resolve() : si.osInfo())
       .then((info) => {
-        distro = [info.distro, info.release].filter(Boolean).join(' ');
+        if (info) distro = [info.distro, info.release].filter(Boolean).join(' ');
       })
       .catch(() => undefined);
     // The first sample waits briefly for the look-up so the labels do not change after it.

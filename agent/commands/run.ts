@@ -11,7 +11,7 @@ import { buildState, type State } from '../http/state.js';
 import type { Sample } from '../metrics/sample.js';
 import type { SeriesSource } from '../history/source.js';
 import { createAgentHistory, createRuntime, type Runtime } from '../runtime.js';
-import { openEventLog } from '../platform/windows/event-log.js';
+import { eventLogMetricsStage, openEventLog } from '../platform/windows/event-log.js';
 import { loadConfiguredRules } from '../rules/configured.js';
 import { createLinuxProcessControl } from '../platform/linux/process-control.js';
 import { createWindowsProcessControl } from '../platform/windows/process-control.js';
@@ -52,7 +52,7 @@ export async function run(config: Config, log: Logger, configFile: string | unde
       ? { onRecord: (a) => eventLog.write({ kind: 'policy', decision: { policy: a.policy, action: a.action, outcome: a.outcome, pid: a.pid, name: a.name, reason: `${a.criteria}: ${a.measure}` } }) }
       : {}),
   });
-  const stages = [deliveryMetricsStage(delivery), policy.stage];
+  const stages = [deliveryMetricsStage(delivery), policy.stage, ...(eventLog ? [eventLogMetricsStage(eventLog)] : [])];
   const rules = loadConfiguredRules(config, configFile);
   if (!rules.ok) {
     for (const error of rules.errors) process.stderr.write(`${error}\n`);

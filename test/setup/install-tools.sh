@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the real tools the test suite drives: Prometheus and its promtool, Alertmanager and amtool,
-# Chromium for the browser tests, and gdb (gcore), file and binutils (readelf) for the process dump
-# tests. Does nothing when they are all present.
+# Chromium for the browser tests, gdb (gcore), file and binutils (readelf) for the process dump tests,
+# and Wine for the Windows tier (whose Windows Node and koffi prebuild come from the npm registry:
+# windows-node.sh). Does nothing when they are all present.
 set -euo pipefail
 
 declare -A need=(
@@ -16,12 +17,15 @@ declare -A need=(
   [gcore]=gdb
   [file]=file
   [readelf]=binutils
+  [wine]=wine
 )
 missing=()
 for tool in "${!need[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("${need[$tool]}")
 done
-[ "${#missing[@]}" -eq 0 ] && exit 0
+if [ "${#missing[@]}" -eq 0 ]; then
+  exec bash "$(dirname "$0")/windows-node.sh"
+fi
 
 packages=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
 if [ "$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
@@ -37,3 +41,4 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
   trap '$sudo rm -f /usr/sbin/policy-rc.d' EXIT
 fi
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $packages >/dev/null
+bash "$(dirname "$0")/windows-node.sh"

@@ -1,10 +1,25 @@
 import { seriesValue } from '../../platform/windows/pdh-values.js';
-import { pdhCollector } from './pdh-collector.js';
+import { openReadyQueue, READY_QUEUE_SOURCE } from '../../platform/windows/ready-queue.js';
+import { windowsHostCollector } from './host-collector.js';
 
-export const windowsCpuCollector = pdhCollector({
+/**
+ * The processor queue from the ready threads of the native process list (PDH-free, so it survives a
+ * broken counter registry); utilization from PDH's `\Processor(_Total)\% Processor Time`.
+ */
+export const windowsCpuCollector = windowsHostCollector({
   name: 'cpu',
   description: 'Processor queue length (current and peak) and utilization',
   metrics: ['contention_cpus', 'contention_cpu_queue_length', 'contention_cpu_utilization_ratio'],
+  native: {
+    source: READY_QUEUE_SOURCE,
+    open: async () => {
+      const reader = await openReadyQueue();
+      return {
+        read: () => ({ series: [{ metric: 'contention_cpu_queue_length', labels: {}, value: reader.read() }], missing: [] }),
+        close: () => reader.close(),
+      };
+    },
+  },
   extra(series, sink, { queueWatch }) {
     const queue = seriesValue(series, 'contention_cpu_queue_length');
     const peak = queueWatch.takeCpuPeak();

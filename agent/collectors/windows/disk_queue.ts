@@ -1,6 +1,6 @@
-import { pdhCollector } from './pdh-collector.js';
+import { windowsHostCollector } from './host-collector.js';
 
-export const windowsDiskQueueCollector = pdhCollector({
+export const windowsDiskQueueCollector = windowsHostCollector({
   name: 'disk_queue',
   description: 'Current and peak queue length per physical disk (PhysicalDisk(*)\\Current Disk Queue Length)',
   metrics: ['contention_disk_queue_length'],

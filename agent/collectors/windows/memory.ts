@@ -1,6 +1,7 @@
-import { pdhCollector } from './pdh-collector.js';
+import { performancePart } from './performance-part.js';
+import { windowsHostCollector } from './host-collector.js';
 
-export const windowsMemoryCollector = pdhCollector({
+export const windowsMemoryCollector = windowsHostCollector({
   name: 'memory',
   description: 'Commit charge against the commit limit, available and physical memory',
   metrics: [
@@ -10,4 +11,5 @@ export const windowsMemoryCollector = pdhCollector({
     'contention_memory_physical_bytes',
     'contention_memory_commit_limit_enforced',
   ],
+  native: performancePart,
 });

@@ -82,7 +82,7 @@ export interface HostCounter {
   readonly label?: string;
   /** Multiplier from the counter's unit to the metric's (percent to ratio, MB to bytes). */
   readonly scale: number;
-  /** Whether the agent adds this counter to its own query (others are only recognised in logs). */
+  /** Whether the agent adds this counter to its own PDH query (others are recognised in logs, or read from the kernel). */
   readonly live: boolean;
 }
 
@@ -103,16 +103,19 @@ const host = <M extends MetricName>(
 });
 
 export const HOST_COUNTERS: readonly HostCounter[] = [
-  host('Memory', 'Free System Page Table Entries', 'contention_kernel_table_free_entries', { table: 'system_ptes' }),
-  host('Memory', 'Pool Paged Bytes', 'contention_kernel_pool_bytes', { pool: 'paged' }),
-  host('Memory', 'Pool Nonpaged Bytes', 'contention_kernel_pool_bytes', { pool: 'nonpaged' }),
-  host('Memory', 'Committed Bytes', 'contention_memory_commit_bytes', {}),
-  host('Memory', 'Commit Limit', 'contention_memory_commit_limit_bytes', {}),
-  host('Memory', 'Available Bytes', 'contention_memory_available_bytes', {}),
+  // The live agent reads the Memory object's figures and the processor queue from kernel calls
+  // (SystemPerformanceInformation, the ready threads of SystemProcessInformation), not through PDH:
+  // these paths are for PerfMon logs and for the Windows workflow's cross-check.
+  host('Memory', 'Free System Page Table Entries', 'contention_kernel_table_free_entries', { table: 'system_ptes' }, { live: false }),
+  host('Memory', 'Pool Paged Bytes', 'contention_kernel_pool_bytes', { pool: 'paged' }, { live: false }),
+  host('Memory', 'Pool Nonpaged Bytes', 'contention_kernel_pool_bytes', { pool: 'nonpaged' }, { live: false }),
+  host('Memory', 'Committed Bytes', 'contention_memory_commit_bytes', {}, { live: false }),
+  host('Memory', 'Commit Limit', 'contention_memory_commit_limit_bytes', {}, { live: false }),
+  host('Memory', 'Available Bytes', 'contention_memory_available_bytes', {}, { live: false }),
   // Older logs often carry only the coarser forms.
   host('Memory', 'Available KBytes', 'contention_memory_available_bytes', {}, { scale: 1024, live: false }),
   host('Memory', 'Available MBytes', 'contention_memory_available_bytes', {}, { scale: 1024 * 1024, live: false }),
-  host('System', 'Processor Queue Length', 'contention_cpu_queue_length', {}),
+  host('System', 'Processor Queue Length', 'contention_cpu_queue_length', {}, { live: false }),
   host('Processor', '% Processor Time', 'contention_cpu_utilization_ratio', {}, { instances: 'total', scale: 0.01 }),
   host('Processor Information', '% Processor Time', 'contention_cpu_utilization_ratio', {}, { instances: 'total', scale: 0.01, live: false }),
   host('PhysicalDisk', 'Current Disk Queue Length', 'contention_disk_queue_length', { device: '' }, { instances: 'each', label: 'device' }),

@@ -7,6 +7,7 @@
  * functions; writing runs only on Windows.
  */
 import type { Alert } from '../../alerts/alert.js';
+import type { Stage } from '../../sampler/sampler.js';
 import { loadWin32, type Pointer } from './ffi.js';
 
 export const EVENT_SOURCE = 'contention-agent';
@@ -120,7 +121,21 @@ function cut(text: string): string {
 export interface EventLog {
   /** Writes the event if it is one the log records; never throws (a failure is reported once to `onError`). */
   write(event: LoggedEvent): void;
+  /** Events written so far, and events the log refused (or could not be opened for). */
+  stats(): { readonly written: number; readonly failed: number };
   close(): void;
+}
+
+/** The event log's counts as metrics, once per sample. */
+export function eventLogMetricsStage(log: Pick<EventLog, 'stats'>): Stage {
+  return {
+    name: 'event_log',
+    run(_sample, sink) {
+      const { written, failed } = log.stats();
+      sink.set('contention_event_log_writes_total', {}, written);
+      sink.set('contention_event_log_write_failures_total', {}, failed);
+    },
+  };
 }
 
 /**
@@ -136,6 +151,8 @@ export function openEventLog(onError: (err: Error) => void, source = EVENT_SOURC
   };
   let handle: Pointer | undefined;
   let closed = false;
+  let written = 0;
+  let failed = 0;
   const ready = loadWin32().then((api) => {
     const h = api.RegisterEventSourceW(null, source);
     if (!h) throw new Error(`RegisterEventSourceW ${source} failed: Win32 error ${api.GetLastError()}`);
@@ -147,13 +164,19 @@ export function openEventLog(onError: (err: Error) => void, source = EVENT_SOURC
     write(event) {
       const entry = eventEntry(event);
       if (!entry || closed) return;
-      void ready.then(({ api, handle: h }) => {
-        if (closed) return;
-        if (!api.ReportEventW(h, entry.type, 0, entry.id, null, 1, 0, [entry.text], null)) {
-          report(new Error(`ReportEventW failed: Win32 error ${api.GetLastError()}`));
-        }
-      }, () => undefined);
+      void ready.then(
+        ({ api, handle: h }) => {
+          if (closed) return;
+          if (api.ReportEventW(h, entry.type, 0, entry.id, null, 1, 0, [entry.text], null)) written++;
+          else {
+            failed++;
+            report(new Error(`ReportEventW failed: Win32 error ${api.GetLastError()}`));
+          }
+        },
+        () => void failed++,
+      );
     },
+    stats: () => ({ written, failed }),
     close() {
       closed = true;
       void ready.then(({ api }) => {

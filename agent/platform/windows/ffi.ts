@@ -29,7 +29,7 @@ export interface Win32Api {
   PdhGetFormattedCounterArrayW(counter: Pointer, format: number, bufferSize: Out<number>, itemCount: Out<number>, items: Pointer | null): number;
   PdhCloseQuery(query: Pointer): number;
   // ntdll.dll
-  NtQuerySystemInformation(infoClass: number, buffer: Pointer, length: number, returned: Out<number>): number;
+  NtQuerySystemInformation(infoClass: number, buffer: Pointer | Uint8Array, length: number, returned: Out<number>): number;
   NtQueryInformationProcess(process: Pointer, infoClass: number, buffer: Pointer, length: number, returned: Out<number>): number;
   // kernel32.dll
   OpenProcess(access: number, inherit: boolean, pid: number): Pointer | null;

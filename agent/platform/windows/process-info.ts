@@ -64,7 +64,7 @@ export const STI = {
 } as const;
 export const STI_SIZE = 0x50;
 
-const THREAD_READY = 1;
+export const THREAD_READY = 1;
 const THREAD_RUNNING = 2;
 const THREAD_WAITING = 5;
 const WAIT_SUSPENDED = 5;
@@ -224,4 +224,30 @@ function stateOf(view: DataView, threadsAt: number, count: number): NativeProces
 /** The name PDH and the agent's `name` label use: the image name without `.exe`. */
 export function processName(imageName: string): string {
   return imageName.replace(/\.exe$/i, '');
+}
+
+/**
+ * The processor queue: threads in the Ready state across every record (Idle and System included),
+ * which is what `\System\Processor Queue Length` counts, running threads left out. Pure; walks
+ * the same chain as the decoder with the same bounds and reads nothing else, so it is cheap enough
+ * for the queue poller. Undefined when the chain is torn before its end.
+ */
+export function countReadyThreads(buffer: Uint8Array, length = buffer.byteLength): number | undefined {
+  const end = Math.min(length, buffer.byteLength);
+  const view = new DataView(buffer.buffer, buffer.byteOffset, end);
+  let ready = 0;
+  let offset = 0;
+  for (;;) {
+    if (offset + SPI_SIZE > end) return undefined;
+    const next = view.getUint32(offset + SPI.NextEntryOffset, true);
+    const threads = view.getUint32(offset + SPI.NumberOfThreads, true);
+    if (next !== 0 && (next < SPI_SIZE || offset + next >= end)) return undefined;
+    const recordEnd = next === 0 ? end : offset + next;
+    if (offset + SPI_SIZE + threads * STI_SIZE > recordEnd) return undefined;
+    for (let i = 0; i < threads; i++) {
+      if (view.getUint32(offset + SPI.Threads + i * STI_SIZE + STI.ThreadState, true) === THREAD_READY) ready++;
+    }
+    if (next === 0) return ready;
+    offset += next;
+  }
 }

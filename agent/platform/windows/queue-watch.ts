@@ -1,11 +1,14 @@
 /**
- * The queue poller on Windows: System\Processor Queue Length and PhysicalDisk(*)\Current Disk Queue
- * Length, collected every `queue_interval` by a query of its own, keeping the peak between samples
- * as the /proc poller does on Linux. The peaks are of the same series the collectors export.
+ * The queue poller on Windows: the ready threads of the native process list (the processor queue)
+ * and PhysicalDisk(*)\Current Disk Queue Length through a PDH query of its own, read every
+ * `queue_interval`, keeping the peak between samples as the /proc poller does on Linux. The peaks
+ * are of the same series the collectors export; each source polls on its own, so a host without
+ * the disk counter still has CPU queue peaks.
  */
 import type { QueueWatch } from '../../sampler/queue-watch.js';
 import { LIVE_HOST_COUNTERS } from './counters.js';
 import { openPdhQuery, type PdhQuery } from './pdh-query.js';
+import { openReadyQueue, type ReadyQueueReader } from './ready-queue.js';
 import { mapHostReadings, type HostFacts, type PdhReading } from './pdh-values.js';
 
 const QUEUE_METRICS = new Set(['contention_cpu_queue_length', 'contention_disk_queue_length']);
@@ -26,16 +29,30 @@ export function raisePeaks(
 export function startPdhQueueWatch(intervalSeconds: number, host: () => HostFacts): QueueWatch {
   const peaks = { cpu: undefined as number | undefined, disks: new Map<string, number>() };
   let query: PdhQuery | undefined;
+  let ready: ReadyQueueReader | undefined;
   let stopped = false;
   const poll = (): void => {
+    // The cpu and disk_queue collectors report read failures; the watch only adds peaks when it can read.
+    try {
+      if (ready) peaks.cpu = Math.max(peaks.cpu ?? 0, ready.read());
+    } catch {
+      // reported by the cpu collector
+    }
     try {
       if (query) raisePeaks(peaks, query.collect(), host());
     } catch {
-      // The cpu and disk_queue collectors report PDH failures; the watch only adds peaks when it can read.
+      // reported by the disk_queue collector
     }
   };
   const timer = setInterval(poll, intervalSeconds * 1000);
   timer.unref();
+  openReadyQueue().then(
+    (opened) => {
+      if (stopped) opened.close();
+      else ready = opened;
+    },
+    () => undefined,
+  );
   openPdhQuery(QUEUE_COUNTERS).then(
     (opened) => {
       if (stopped) opened.close();
@@ -62,6 +79,8 @@ export function startPdhQueueWatch(intervalSeconds: number, host: () => HostFact
       clearInterval(timer);
       query?.close();
       query = undefined;
+      ready?.close();
+      ready = undefined;
     },
   };
 }

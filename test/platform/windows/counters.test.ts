@@ -133,17 +133,22 @@ describe('the table', () => {
     }
   });
 
-  it('gives the live collector English wildcard and _Total paths', () => {
-    expect(LIVE_HOST_COUNTERS.map(queryPath)).toEqual([
+  it('gives the live collector English wildcard and _Total paths, only for what it reads through PDH', () => {
+    expect(LIVE_HOST_COUNTERS.map(queryPath)).toEqual(['\\Processor(_Total)\\% Processor Time', '\\PhysicalDisk(*)\\Current Disk Queue Length']);
+  });
+
+  it('keeps the counters the agent reads from kernel calls for PerfMon logs and the Windows cross-check', () => {
+    const kernelRead = HOST_COUNTERS.filter((c) => !c.live && (c.object === 'Memory' || c.counter === 'Processor Queue Length')).map(queryPath);
+    expect(kernelRead).toEqual([
       '\\Memory\\Free System Page Table Entries',
       '\\Memory\\Pool Paged Bytes',
       '\\Memory\\Pool Nonpaged Bytes',
       '\\Memory\\Committed Bytes',
       '\\Memory\\Commit Limit',
       '\\Memory\\Available Bytes',
+      '\\Memory\\Available KBytes',
+      '\\Memory\\Available MBytes',
       '\\System\\Processor Queue Length',
-      '\\Processor(_Total)\\% Processor Time',
-      '\\PhysicalDisk(*)\\Current Disk Queue Length',
     ]);
   });
 

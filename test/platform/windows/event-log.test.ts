@@ -94,6 +94,15 @@ describe.runIf(process.platform !== 'win32')('the event log off Windows', () => 
     log.write({ kind: 'alert', alert: ptes });
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(errors.map((e) => e.message)).toEqual([`the Windows API is not available on ${process.platform}`]);
+    // Each event the log could not take is counted, and the counts reach the metrics.
+    expect(log.stats()).toEqual({ written: 0, failed: 2 });
+    const set: Array<[string, number]> = [];
+    const { eventLogMetricsStage } = await import('../../../agent/platform/windows/event-log.js');
+    await eventLogMetricsStage(log).run({} as never, { set: (metric: string, _labels: unknown, value: number) => void set.push([metric, value]) } as never);
+    expect(set).toEqual([
+      ['contention_event_log_writes_total', 0],
+      ['contention_event_log_write_failures_total', 2],
+    ]);
     log.close();
   });
 });

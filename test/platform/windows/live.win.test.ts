@@ -6,9 +6,11 @@ import { windowsHostFacts } from '../../../agent/collectors/windows/host-facts.j
 import { parseConfigText } from '../../../agent/config/load.js';
 import { createLogger } from '../../../agent/log.js';
 import { valueOf, type Sample } from '../../../agent/metrics/sample.js';
-import { LIVE_HOST_COUNTERS } from '../../../agent/platform/windows/counters.js';
+import { HOST_COUNTERS, LIVE_HOST_COUNTERS } from '../../../agent/platform/windows/counters.js';
 import { openEventLog } from '../../../agent/platform/windows/event-log.js';
 import { openPdhQuery } from '../../../agent/platform/windows/pdh-query.js';
+import { openPerformanceReader } from '../../../agent/platform/windows/performance-info.js';
+import { openReadyQueue } from '../../../agent/platform/windows/ready-queue.js';
 import { mapHostReadings, seriesValue } from '../../../agent/platform/windows/pdh-values.js';
 import { openProcessList } from '../../../agent/platform/windows/process-list.js';
 import { createWindowsProcessControl } from '../../../agent/platform/windows/process-control.js';
@@ -17,6 +19,13 @@ import { createRuntime } from '../../../agent/runtime.js';
 import { killAllChildren, SCRIPTS, startChild } from '../../helpers/children.js';
 
 const MiB = 1024 * 1024;
+
+/** The PDH counters of what the agent reads from kernel calls: the Memory object and the processor queue. */
+const CROSS_CHECKED = HOST_COUNTERS.filter(
+  (c) => !c.live && ((c.object === 'Memory' && !/KBytes|MBytes/.test(c.counter)) || c.counter === 'Processor Queue Length'),
+);
+const pdhValue = (query: Awaited<ReturnType<typeof openPdhQuery>>, metric: Parameters<typeof seriesValue>[1], labels = {}) =>
+  seriesValue(mapHostReadings(query.collect(), windowsHostFacts()).series, metric, labels);
 
 afterAll(killAllChildren);
 
@@ -42,7 +51,7 @@ async function rowOf(pid: number) {
 // the same code paths stop at loadWin32(), which the other tests check refuses to load.
 describe.runIf(process.platform === 'win32')('on a real Windows host (skipped elsewhere: needs pdh.dll, ntdll.dll and kernel32.dll)', () => {
   it('reads Free System PTEs through PDH as a positive number', async () => {
-    const counter = LIVE_HOST_COUNTERS.find((c) => c.counter === 'Free System Page Table Entries')!;
+    const counter = HOST_COUNTERS.find((c) => c.counter === 'Free System Page Table Entries')!;
     const query = await openPdhQuery([counter]);
     try {
       const { series, missing } = mapHostReadings(query.collect(), windowsHostFacts());
@@ -53,8 +62,8 @@ describe.runIf(process.platform === 'win32')('on a real Windows host (skipped el
     }
   });
 
-  it('adds every live counter of the map by its English path and reads each from the second collection on', async () => {
-    const query = await openPdhQuery(LIVE_HOST_COUNTERS);
+  it('adds every counter the agent reads or cross-checks by its English path and reads each from the second collection on', async () => {
+    const query = await openPdhQuery([...CROSS_CHECKED, ...LIVE_HOST_COUNTERS]);
     try {
       query.collect();
       await sleep(1100);
@@ -69,6 +78,63 @@ describe.runIf(process.platform === 'win32')('on a real Windows host (skipped el
       expect(series.filter((s) => s.metric === 'contention_disk_queue_length').length).toBeGreaterThanOrEqual(1);
     } finally {
       query.close();
+    }
+  });
+
+  it("reads from SystemPerformanceInformation what PDH's Memory object reports, in the same moment", async () => {
+    // PerfMon computes these counters from the same kernel call (times the page size), so the only
+    // difference is what changed between the reads: each figure is read between two PDH collections
+    // and must lie within their range, widened by what a busy runner moves in a few milliseconds.
+    const query = await openPdhQuery(CROSS_CHECKED.filter((c) => c.object === 'Memory'));
+    const reader = await openPerformanceReader();
+    try {
+      const families = [
+        ['contention_memory_commit_limit_bytes', {}, 'commitLimitBytes', 0.001, 0],
+        ['contention_memory_commit_bytes', {}, 'committedBytes', 0.02, 64 * MiB],
+        ['contention_memory_available_bytes', {}, 'availableBytes', 0.05, 128 * MiB],
+        ['contention_kernel_pool_bytes', { pool: 'paged' }, 'pagedPoolBytes', 0.05, 8 * MiB],
+        ['contention_kernel_pool_bytes', { pool: 'nonpaged' }, 'nonPagedPoolBytes', 0.05, 8 * MiB],
+        ['contention_kernel_table_free_entries', { table: 'system_ptes' }, 'freeSystemPtes', 0.01, 1024],
+      ] as const;
+      const before = families.map(([metric, labels]) => pdhValue(query, metric, labels)!);
+      const figures = reader.read();
+      const after = families.map(([metric, labels]) => pdhValue(query, metric, labels)!);
+      families.forEach(([metric, , field, share, floor], i) => {
+        const low = Math.min(before[i]!, after[i]!);
+        const high = Math.max(before[i]!, after[i]!);
+        const slack = Math.max(high * share, floor);
+        expect(figures[field], `${metric} ${JSON.stringify(families[i]![1])}`).toBeGreaterThanOrEqual(low - slack);
+        expect(figures[field], `${metric} ${JSON.stringify(families[i]![1])}`).toBeLessThanOrEqual(high + slack);
+      });
+      expect(figures.freeSystemPtes).toBeGreaterThan(0);
+    } finally {
+      query.close();
+    }
+  });
+
+  it("counts the processor queue from ready threads as PDH's Processor Queue Length does, on a loaded runner", async () => {
+    // Both are instantaneous counts taken a few milliseconds apart, so single readings differ; their
+    // means over 20 pairs, with twice as many spinning children as CPUs, must agree within 2 threads
+    // or half the mean, whichever is more.
+    const cpus = windowsHostFacts().cpus;
+    const hogs = await Promise.all(Array.from({ length: cpus * 2 }, () => startChild(SCRIPTS.hog())));
+    const query = await openPdhQuery(CROSS_CHECKED.filter((c) => c.counter === 'Processor Queue Length'));
+    const ready = await openReadyQueue();
+    try {
+      const pdh: number[] = [];
+      const native: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        pdh.push(pdhValue(query, 'contention_cpu_queue_length')!);
+        native.push(ready.read());
+        await sleep(250);
+      }
+      const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+      expect(mean(native)).toBeGreaterThan(0);
+      expect(Math.abs(mean(native) - mean(pdh))).toBeLessThanOrEqual(Math.max(2, 0.5 * Math.max(mean(native), mean(pdh))));
+    } finally {
+      ready.close();
+      query.close();
+      for (const h of hogs) h.kill();
     }
   });
 
@@ -99,6 +165,8 @@ describe.runIf(process.platform === 'win32')('on a real Windows host (skipped el
       expect(valueOf(sample, 'contention_kernel_table_free_entries', { table: 'system_ptes' })).toBeGreaterThan(0);
       expect(valueOf(sample, 'contention_kernel_pool_limit_bytes', { pool: 'nonpaged', source: 'estimate' })).toBeGreaterThan(0);
       expect(valueOf(sample, 'contention_memory_commit_limit_enforced')).toBe(1);
+      expect(valueOf(sample, 'contention_reading_source_info', { family: 'contention_memory_commit_bytes', source: 'SystemPerformanceInformation' })).toBe(1);
+      expect(valueOf(sample, 'contention_reading_source_info', { family: 'contention_cpu_queue_length', source: 'SystemProcessInformation' })).toBe(1);
       expect(valueOf(sample, 'contention_cpu_queue_length_peak')).toBeGreaterThanOrEqual(0);
       expect(sample.families.has('contention_pressure_stalled_seconds_total')).toBe(false);
       const me = sample.facts.processes?.rows.find((r) => r.pid === process.pid);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LIVE_HOST_COUNTERS, type HostCounter } from '../../../agent/platform/windows/counters.js';
+import { HOST_COUNTERS, type HostCounter } from '../../../agent/platform/windows/counters.js';
 import {
   PDH_CSTATUS_INVALID_DATA,
   PDH_CSTATUS_NEW_DATA,
@@ -13,8 +13,8 @@ import {
 
 const GiB = 1024 ** 3;
 const counter = (path: string): HostCounter => {
-  const c = LIVE_HOST_COUNTERS.find((x) => `\\${x.object}${x.instances === 'none' ? '' : x.instances === 'total' ? '(_Total)' : '(*)'}\\${x.counter}` === path);
-  if (!c) throw new Error(`no live counter ${path}`);
+  const c = HOST_COUNTERS.find((x) => `\\${x.object}${x.instances === 'none' ? '' : x.instances === 'total' ? '(_Total)' : '(*)'}\\${x.counter}` === path);
+  if (!c) throw new Error(`no counter ${path}`);
   return c;
 };
 const one = (path: string, value: number, status = PDH_CSTATUS_VALID_DATA): PdhReading => ({ counter: counter(path), items: [{ instance: '', status, value }] });
