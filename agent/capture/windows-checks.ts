@@ -216,8 +216,10 @@ export function judgeWindowsProcessDump(f: WindowsCaptureFacts): Check {
   if (!f.miniDumpWriteDump) return notReady(kind, true, 'dbghelp.dll\'s MiniDumpWriteDump could not be loaded', 'repair dbghelp.dll in %SystemRoot%\\System32 (sfc /scannow)');
   const fix = 'run the agent as its service (LocalSystem holds SeDebugPrivilege enabled), or grant its account "Debug programs" (SeDebugPrivilege) in secpol.msc > User Rights Assignment';
   if (f.debugPrivilege === undefined) return unknown(kind, true, 'the agent\'s token privileges could not be read');
-  if (f.debugPrivilege === 'enabled') return ready(kind, true, 'MiniDumpWriteDump is available and the agent holds SeDebugPrivilege: it can dump any process');
-  return notReady(kind, true, `SeDebugPrivilege is ${f.debugPrivilege === 'disabled' ? 'held but not enabled' : 'not held'}: the agent can dump only processes of its own account`, fix);
+  if (f.debugPrivilege === 'enabled') return ready(kind, true, 'MiniDumpWriteDump is available and the agent holds SeDebugPrivilege enabled: it can dump any process');
+  // Held but disabled (an elevated administrator's token): the agent enables it before a dump, as a debugger does.
+  if (f.debugPrivilege === 'disabled') return ready(kind, true, 'MiniDumpWriteDump is available and the agent holds SeDebugPrivilege (disabled until it enables it for a dump): it can dump any process');
+  return notReady(kind, true, 'SeDebugPrivilege is not held: the agent can dump only processes of its own account', fix);
 }
 
 /** Every Windows check, required ones first. */

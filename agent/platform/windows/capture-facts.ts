@@ -11,6 +11,7 @@ import { readRegistryValues } from './registry.js';
 
 const CONTROL = 'SYSTEM\\CurrentControlSet\\Control';
 const TOKEN_QUERY = 0x0008;
+const TOKEN_ADJUST_PRIVILEGES = 0x0020;
 const TOKEN_PRIVILEGES_CLASS = 3;
 const SE_PRIVILEGE_ENABLED = 0x2;
 const PERFORMANCE_INFORMATION_SIZE = 104;
@@ -39,6 +40,28 @@ export function decodeTokenPrivileges(buffer: Uint8Array): Array<{ low: number; 
 export function expandEnvironment(text: string, env: NodeJS.ProcessEnv = process.env): string {
   const lower = new Map(Object.entries(env).map(([k, v]) => [k.toLowerCase(), v]));
   return text.replace(/%([^%]+)%/g, (whole, name: string) => lower.get(name.toLowerCase()) ?? whole);
+}
+
+/**
+ * Enables SeDebugPrivilege in the agent's token when it holds it (an elevated administrator holds it
+ * disabled), as a debugger does before opening another account's process. True when it is enabled now.
+ */
+export function enableDebugPrivilege(api: Win32Api): boolean {
+  const luid = new Uint8Array(8);
+  if (!api.LookupPrivilegeValueW(null, 'SeDebugPrivilege', luid)) return false;
+  const token: Out<Pointer | null> = [null];
+  if (!api.OpenProcessToken(api.GetCurrentProcess(), TOKEN_ADJUST_PRIVILEGES | TOKEN_QUERY, token) || !token[0]) return false;
+  try {
+    const state = Buffer.alloc(16);
+    state.writeUInt32LE(1, 0);
+    Buffer.from(luid).copy(state, 4);
+    state.writeUInt32LE(SE_PRIVILEGE_ENABLED, 12);
+    // Succeeds without assigning a privilege the token lacks (ERROR_NOT_ALL_ASSIGNED): read it back.
+    api.AdjustTokenPrivileges(token[0], false, state, state.length, null, null);
+  } finally {
+    api.CloseHandle(token[0]);
+  }
+  return debugPrivilege(api) === 'enabled';
 }
 
 function debugPrivilege(api: Win32Api): WindowsCaptureFacts['debugPrivilege'] {

@@ -56,6 +56,7 @@ export interface Win32Api {
   RegGetValueW(key: Pointer, subKey: null, value: string, flags: number, type: Out<number>, data: Uint8Array | null, size: Out<number>): number;
   RegCloseKey(key: Pointer): number;
   LookupPrivilegeValueW(system: null, name: string, luid: Uint8Array): boolean;
+  AdjustTokenPrivileges(token: Pointer, disableAll: boolean, state: Uint8Array, length: number, previous: null, returned: null): boolean;
 }
 
 /** dbghelp.dll, loaded apart from the rest (only a capture needs it). */
@@ -101,6 +102,7 @@ export const DECLARATIONS: Readonly<Record<'pdh.dll' | 'ntdll.dll' | 'kernel32.d
     'int32_t __stdcall RegGetValueW(HANDLE hkey, const char16_t *lpSubKey, const char16_t *lpValue, uint32_t dwFlags, _Out_ uint32_t *pdwType, void *pvData, _Inout_ uint32_t *pcbData)',
     'int32_t __stdcall RegCloseKey(HANDLE hKey)',
     'bool __stdcall LookupPrivilegeValueW(const char16_t *lpSystemName, const char16_t *lpName, void *lpLuid)',
+    'bool __stdcall AdjustTokenPrivileges(HANDLE TokenHandle, bool DisableAllPrivileges, void *NewState, uint32_t BufferLength, void *PreviousState, uint32_t *ReturnLength)',
   ],
 };
 

@@ -6,6 +6,7 @@
  */
 import { rmSync } from 'node:fs';
 import type { DumpResult, DumpSize, DumpTarget, ProcessDumper } from '../../capture/dumper.js';
+import { enableDebugPrivilege } from './capture-facts.js';
 import { loadDbgHelp, loadWin32, type Pointer } from './ffi.js';
 import { openFailure } from './identity.js';
 import { creationTime, exited, refusedTarget, verifyIdentity, SYNCHRONIZE } from './terminate.js';
@@ -53,7 +54,7 @@ export function createMiniDumper(withMemory: boolean): ProcessDumper {
       if (!known) return undefined;
       return { processBytes: known.privateBytes, dumpBytes: withMemory ? known.privateBytes + SMALL_DUMP_BYTES : SMALL_DUMP_BYTES };
     },
-    async dump(target: DumpTarget, file: string): Promise<DumpResult> {
+    async dump(target: DumpTarget, file: string, timeoutMs: number): Promise<DumpResult> {
       if (refusedTarget(target.pid)) return { ok: false, outcome: 'failed', reason: `pid ${target.pid} is never dumped (System, Idle or the agent itself)` };
       const api = await loadWin32();
       let dbghelp;
@@ -62,6 +63,8 @@ export function createMiniDumper(withMemory: boolean): ProcessDumper {
       } catch (err) {
         return { ok: false, outcome: 'not_possible', reason: (err as Error).message };
       }
+      // Another account's process opens only with SeDebugPrivilege enabled; without it, the agent's own still do.
+      enableDebugPrivilege(api);
       const process = api.OpenProcess(PROCESS_QUERY_INFORMATION | PROCESS_VM_READ | SYNCHRONIZE, false, target.pid);
       if (!process) {
         const code = api.GetLastError();
@@ -76,26 +79,39 @@ export function createMiniDumper(withMemory: boolean): ProcessDumper {
         }
         const handle = api.CreateFileW(file, GENERIC_WRITE, 0, null, CREATE_NEW, FILE_ATTRIBUTE_NORMAL, null);
         if (!handle || BigInt(api.koffi.address(handle)) === INVALID_HANDLE_VALUE) return { ok: false, outcome: 'failed', reason: `cannot create ${file} (error ${api.GetLastError()})` };
-        let ok = false;
-        try {
-          // Asynchronous: the dump runs on koffi's worker thread and the agent's loop keeps sampling.
-          ok = await new Promise<boolean>((resolve, reject) => {
+        let ok: boolean | 'timeout' = false;
+        // Asynchronous: the dump runs on koffi's worker thread and the agent's loop keeps sampling. A call
+        // that never returns (Wine's dbghelp can stop after the module list) is given up on after the
+        // timeout; its handles stay with the stuck call, which cannot be cancelled.
+        let timer: NodeJS.Timeout | undefined;
+        ok = await Promise.race([
+          new Promise<boolean>((resolve, reject) => {
             (dbghelp.MiniDumpWriteDump as unknown as { async: (...args: unknown[]) => void }).async(
               process, target.pid, handle, miniDumpType(withMemory), null, null, null,
               (err: Error | null, result: boolean) => (err ? reject(err) : resolve(result)),
             );
-          });
-        } finally {
-          api.CloseHandle(handle as Pointer);
+          }),
+          new Promise<'timeout'>((resolve) => {
+            timer = setTimeout(() => resolve('timeout'), timeoutMs);
+          }),
+        ]).finally(() => clearTimeout(timer));
+        if (ok === 'timeout') {
+          abandoned.add(process);
+          rmSync(file, { force: true });
+          return { ok: false, outcome: 'failed', reason: `MiniDumpWriteDump did not return within ${Math.round(timeoutMs / 1000)} s; the partial dump was removed` };
         }
+        api.CloseHandle(handle as Pointer);
         if (!ok) {
           rmSync(file, { force: true });
           return { ok: false, outcome: exited(api, process) ? 'gone' : 'failed', reason: 'MiniDumpWriteDump failed' };
         }
         return { ok: true, file };
       } finally {
-        api.CloseHandle(process);
+        if (!abandoned.has(process)) api.CloseHandle(process);
       }
     },
   };
 }
+
+/** Process handles a stuck MiniDumpWriteDump still uses: never closed under it. */
+const abandoned = new WeakSet<object>();
