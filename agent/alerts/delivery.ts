@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
-import type { Stage } from '../sampler/sampler.js';
+import { labelsKey } from '../metrics/labels.js';
+import type { Stage } from '../metrics/sample.js';
+import type { Part } from '../part.js';
 import type { Alert } from './alert.js';
 
 export interface DeliveryOptions {
@@ -31,13 +33,16 @@ export interface ReceiverStats {
   readonly queued: number;
 }
 
-export interface Delivery {
+export interface Delivery extends Part {
   /**
    * Offers the current alerts of one source (all of them, each evaluation). New, changed and due
-   * alerts are logged and sent; an alert the source no longer offers is sent as resolved.
+   * alerts are logged and sent; an alert the source no longer offers is sent as resolved: this is the
+   * one place where an alert is said to have ended.
    */
   offer(source: Alert['source'], alerts: readonly Alert[], now: number): void;
   stats(): readonly ReceiverStats[];
+  /** The alerts each source offered last that are still pending or firing. */
+  active(): readonly Alert[];
   stop(): void;
 }
 
@@ -64,6 +69,8 @@ export function createDelivery(opts: DeliveryOptions, log: Logger): Delivery {
   const retryBaseMs = opts.retryBaseMs ?? 1000;
   /** What each receiver last heard of each alert, by source then alert key. */
   const lastSent = new Map<Alert['source'], Map<string, { alert: Alert; at: number }>>();
+  /** What each source offered last, for the page. */
+  const offeredLast = new Map<Alert['source'], readonly Alert[]>();
   let stopped = false;
 
   const receivers: Receiver[] = [
@@ -126,8 +133,16 @@ export function createDelivery(opts: DeliveryOptions, log: Logger): Delivery {
     opts.onChange?.(a);
   };
 
+  const stats = (): ReceiverStats[] => receivers.map((r) => ({ receiver: r.name, sent: r.sent, failed: r.failed, dropped: r.dropped, queued: r.queue.length }));
+
   return {
+    stage: deliveryMetricsStage({ stats }),
+    reconfigure() {
+      // Receivers and their queues are fixed at start: a reload must not drop what is waiting.
+    },
+    active: () => [...offeredLast.values()].flat().filter((a) => a.state !== 'resolved'),
     offer(source, alerts, now) {
+      offeredLast.set(source, alerts);
       let known = lastSent.get(source);
       if (!known) lastSent.set(source, (known = new Map()));
       const offered = new Set<string>();
@@ -148,7 +163,8 @@ export function createDelivery(opts: DeliveryOptions, log: Logger): Delivery {
         }
         if (changed) logChange(a);
         const resend = a.state === 'firing' && last !== undefined && now - last.at >= opts.resendSeconds * 1000;
-        if (changed || resend) known.set(key, { alert: a, at: now });
+        // The latest version is kept (what a resolution repeats); the time only moves when it is sent.
+        known.set(key, { alert: a, at: changed || resend || !last ? now : last.at });
         // Pending alerts stay local: Alertmanager only hears of firing and resolved ones, as from Prometheus.
         if (a.state === 'firing' && (changed || resend)) due.push(a);
       }
@@ -172,7 +188,7 @@ export function createDelivery(opts: DeliveryOptions, log: Logger): Delivery {
         void pump(r);
       }
     },
-    stats: () => receivers.map((r) => ({ receiver: r.name, sent: r.sent, failed: r.failed, dropped: r.dropped, queued: r.queue.length })),
+    stats,
     stop() {
       stopped = true;
     },
@@ -187,9 +203,7 @@ function hostOf(url: string): string {
   }
 }
 
-export function alertKey(a: Alert): string {
-  return Object.keys(a.labels).sort().map((k) => `${k}=${a.labels[k]}`).join(',');
-}
+export const alertKey = (a: Alert): string => labelsKey(a.labels);
 
 /** One alert in Alertmanager's v2 shape; a firing alert's endsAt is pushed ahead of the next resend. */
 export function toAlertmanager(a: Alert, now: number, opts: Pick<DeliveryOptions, 'resendSeconds' | 'instance'>) {

@@ -2,18 +2,18 @@ import type { Config } from '../config/schema.js';
 import type { CollectorSpec } from './collector.js';
 import { captureCollector, windowsCaptureCollector } from './capture.js';
 import { cpuCollector } from './cpu.js';
-import { diskQueueCollector } from './disk_queue.js';
-import { hostInfoCollector } from './host_info.js';
-import { kernelPoolsCollector } from './kernel_pools.js';
-import { kernelTablesCollector } from './kernel_tables.js';
+import { diskQueueCollector } from './disk-queue.js';
+import { hostInfoCollector } from './host-info.js';
+import { kernelPoolsCollector } from './kernel-pools.js';
+import { kernelTablesCollector } from './kernel-tables.js';
 import { memoryCollector } from './memory.js';
 import type { CollectorName } from './names.js';
 import { pressureCollector } from './pressure.js';
 import { processesCollector } from './processes.js';
 import { windowsCpuCollector } from './windows/cpu.js';
-import { windowsDiskQueueCollector } from './windows/disk_queue.js';
-import { windowsKernelPoolsCollector } from './windows/kernel_pools.js';
-import { windowsKernelTablesCollector } from './windows/kernel_tables.js';
+import { windowsDiskQueueCollector } from './windows/disk-queue.js';
+import { windowsKernelPoolsCollector } from './windows/kernel-pools.js';
+import { windowsKernelTablesCollector } from './windows/kernel-tables.js';
 import { windowsMemoryCollector } from './windows/memory.js';
 import { windowsProcessesCollector } from './windows/processes.js';
 
@@ -43,12 +43,7 @@ export const windowsCollectors: CollectorRegistry = {
   capture: windowsCaptureCollector,
 };
 
-/** The collectors of an OS. */
-export function collectorRegistry(platform: NodeJS.Platform = process.platform): CollectorRegistry {
-  return platform === 'win32' ? windowsCollectors : linuxCollectors;
-}
-
-/** The collectors to run: each one's default, overridden by the config and then by command-line flags. */
-export function enabledCollectors(config: Config, platform: NodeJS.Platform = process.platform): CollectorSpec[] {
-  return Object.values(collectorRegistry(platform)).filter((spec) => config.collectors[spec.name] ?? spec.defaultEnabled);
+/** The collectors to run from a registry (the platform's): each one's default, overridden by the config and then by command-line flags. */
+export function enabledCollectors(config: Config, registry: CollectorRegistry): CollectorSpec[] {
+  return Object.values(registry).filter((spec) => config.collectors[spec.name] ?? spec.defaultEnabled);
 }

@@ -7,7 +7,8 @@ import { assessCaptureReadiness } from '../capture/doctor.js';
 import { writeHostSnapshot } from '../capture/host-snapshot.js';
 import type { Config } from '../config/schema.js';
 import { openAuditLog } from '../policy/audit.js';
-import { createRuntime } from '../runtime.js';
+import { createOneShotSampler } from '../agent.js';
+import { currentPlatform } from '../platform/platform.js';
 import { formatBytes } from '../text/bytes.js';
 
 /** The evidence directory of one capture: its time, pid and why, so name order is age order. */
@@ -23,7 +24,7 @@ export async function capture(config: Config, log: Logger, pidArg: string | unde
   const now = Date.now();
   const dir = join(config.enforcement.evidence_dir, captureDirName(now, pid, 'on_demand'));
   // One sample gives the process's size as the agent measures it, the top processes and the pool figures.
-  const runtime = createRuntime(config, log);
+  const runtime = createOneShotSampler(config, currentPlatform(), log);
   let sample;
   try {
     sample = await runtime.sampler.sampleOnce();

@@ -1,4 +1,5 @@
 import { enabledCollectors } from '../collectors/registry.js';
+import { currentPlatform } from '../platform/platform.js';
 import { loadConfigFile } from '../config/load.js';
 import { loadWebConfig } from '../http/web-config.js';
 import { loadConfiguredRules } from '../rules/configured.js';
@@ -25,7 +26,7 @@ export function checkConfig(file: string | undefined): number {
     process.stderr.write(`${file}: invalid (${rules.errors.length} error${rules.errors.length === 1 ? '' : 's'} in rule files)\n`);
     return 1;
   }
-  const collectors = enabledCollectors(config).map((c) => c.name);
+  const collectors = enabledCollectors(config, currentPlatform().collectors).map((c) => c.name);
   process.stdout.write(
     `${file}: valid; sampling every ${config.sampling.interval}s, ${collectors.length} collectors (${collectors.join(', ')}), listening on ${config.web.listen_address}${rules.groups ? `, ${rules.groups.reduce((n, g) => n + g.rules.length, 0)} rules evaluated locally` : ''}\n`,
   );

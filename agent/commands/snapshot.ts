@@ -3,20 +3,21 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { assessSaturation, type Condition } from '../detect/saturation.js';
 import type { Sample } from '../metrics/sample.js';
-import { createRuntime } from '../runtime.js';
+import { createOneShotSampler } from '../agent.js';
+import { currentPlatform } from '../platform/platform.js';
 
 /** How long snapshot watches between its two samples: long enough for rates and queue peaks. */
 const WATCH_SECONDS = 2;
 
 /** Samples twice, a moment apart, and prints what is exhausted or saturated now, worst first. */
 export async function snapshot(config: Config, log: Logger, json: boolean): Promise<number> {
-  const runtime = createRuntime(config, log);
+  const runtime = createOneShotSampler(config, currentPlatform(), log);
   try {
     const first = await runtime.sampler.sampleOnce();
     await sleep(WATCH_SECONDS * 1000);
     const second = await runtime.sampler.sampleOnce();
     const conditions = assessSaturation(second, first);
-    const failed = second.collectors.filter((c) => !c.success);
+    const failed = second.collectors.filter((c) => c.status === 'failed');
     if (json) {
       process.stdout.write(`${JSON.stringify({ timestamp: new Date(second.timestamp).toISOString(), conditions, figures: figures(second), failed }, null, 2)}\n`);
     } else {

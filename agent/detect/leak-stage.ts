@@ -1,10 +1,11 @@
 import type { Alert } from '../alerts/alert.js';
 import type { Config } from '../config/schema.js';
 import type { History } from '../history/history.js';
-import { valueOf, type Labels, type Sample, type Sink } from '../metrics/sample.js';
+import { labelsKey } from '../metrics/labels.js';
+import type { Part, Settings } from '../part.js';
+import { valueOf, type Labels, type Sample, type Sink, type Stage } from '../metrics/sample.js';
 import { topBy } from '../process/groups.js';
-import { processKey } from '../process/table.js';
-import type { Stage } from '../sampler/sampler.js';
+import { processKey, type ProcessRow } from '../process/table.js';
 import { formatBytes } from '../text/bytes.js';
 import { assessTrend, type TrendOptions, type TrendResult } from './trend.js';
 
@@ -64,39 +65,34 @@ const WATCHED: readonly Watched[] = [
 /** Most suspects exported and alerted at once: a host where everything grows needs no more to be told. */
 const MAX_SUSPECTS = 100;
 
-export interface LeakDetector extends Stage {
-  /** Alerts for the current suspects (firing) and for suspects that recovered (resolved, once). */
+export interface LeakDetector extends Part {
+  readonly stage: Stage;
+  /** Alerts for the current suspects (firing); delivery resolves those no longer offered. */
   alerts(): readonly Alert[];
+  /** The current suspects, most confident first (empty while detection is off). */
+  suspects(): readonly Judged[];
+  /** Seconds until each limited resource runs out at its steady growth, soonest first. */
+  exhaustion(): ReadonlyArray<{ readonly resource: string; readonly seconds: number }>;
+  /** The processes that get a history ring of their own: criteria-matched, suspected, and the top by private bytes. */
+  watchedProcesses(rows: readonly ProcessRow[]): Iterable<ProcessRow>;
+  /** Takes a reloaded config; the suspects and their alerts stay. */
+  reconfigure(next: Settings): void;
+  stop(): void;
 }
 
 /**
- * The detection stage: records each sample into history, keeps per-process rings for the watched
- * processes, judges every subject with the shared trend test, and exports the suspects, the strongest
- * other candidates, and time to exhaustion of limited resources. `carried` are the previous
- * detector's alerts when a reload replaces it, so a reload neither resolves nor re-fires them.
+ * The detection stage: judges every subject in the history with the shared trend test, and exports
+ * the suspects, the strongest other candidates, and time to exhaustion of limited resources. It only
+ * reads the history; the pipeline's history stage records it.
  */
-export function createLeakDetector(history: History, config: Config, carried: readonly Alert[] = []): LeakDetector {
-  const d = config.detection;
-  const trendOptions: TrendOptions = { minConfidence: d.min_confidence, minDailyGrowth: d.min_daily_growth };
-  let active = new Map<string, Alert>(carried.filter((a) => a.state === 'firing').map((a) => [alertKey(a.labels), a]));
-  let resolved: Alert[] = [];
+export function createLeakDetector(history: History, config: Config): LeakDetector {
+  let d = config.detection;
+  let trendOptions: TrendOptions = { minConfidence: d.min_confidence, minDailyGrowth: d.min_daily_growth };
+  let active = new Map<string, Alert>();
+  let suspects: Judged[] = [];
+  let exhausting: Array<{ resource: string; seconds: number }> = [];
   // Processes under suspicion stay watched even if they drop out of the top N, so their alert does not flap.
   let suspectedProcesses = new Set<string>();
-
-  const recordProcesses = (sample: Sample): void => {
-    const rows = sample.facts.processes?.rows;
-    if (!rows) return;
-    const watched = new Set([
-      ...rows.filter((r) => r.criteria.length > 0 || suspectedProcesses.has(processKey(r))),
-      ...topBy(rows, 'privateBytes', d.watched_processes),
-    ]);
-    for (const r of watched) {
-      const labels = { pid: String(r.pid), start: String(r.startTime), name: r.comm, group: r.processGroup };
-      history.recordPoint('process:private_bytes', labels, sample.timestamp, r.privateBytes);
-      history.recordPoint('process:handles', labels, sample.timestamp, r.handles);
-      history.recordPoint('process:threads', labels, sample.timestamp, r.threads);
-    }
-  };
 
   const subjects = (now: number): Subject[] => {
     const from = now - d.window * 1000;
@@ -137,6 +133,7 @@ export function createLeakDetector(history: History, config: Config, carried: re
     const publish = (resource: string, remaining: number | undefined, rate: number | undefined): void => {
       if (remaining === undefined || rate === undefined || remaining < 0) return;
       sink.set('contention_seconds_to_exhaustion', { resource }, remaining / rate);
+      exhausting.push({ resource, seconds: remaining / rate });
     };
     // Linux overcommits unless vm.overcommit_memory=2: there the commit limit is advisory and running out
     // of it means nothing, so commit counts only where enforced; available memory running out always does.
@@ -157,20 +154,21 @@ export function createLeakDetector(history: History, config: Config, carried: re
     }
   };
 
-  return {
+  const stage: Stage = {
     name: 'leak_detector',
     run(sample, sink) {
-      history.record(sample);
-      recordProcesses(sample);
-      const stats = history.stats();
-      sink.set('contention_history_series', {}, stats.series);
-      sink.set('contention_history_bytes', {}, stats.bytes);
-      sink.set('contention_history_series_dropped_total', {}, stats.dropped);
-      if (!d.enabled) return;
+      exhausting = [];
+      if (!d.enabled) {
+        // Turned off by a reload: what it found is no longer watched, so its alerts end.
+        active = new Map();
+        suspects = [];
+        suspectedProcesses = new Set();
+        return;
+      }
       const now = sample.timestamp;
       const judged = judge(now);
       const byConfidence = (a: Judged, b: Judged): number => b.trend.confidence - a.trend.confidence;
-      const suspects = judged.filter((j) => j.trend.leak).sort(byConfidence).slice(0, MAX_SUSPECTS);
+      suspects = judged.filter((j) => j.trend.leak).sort(byConfidence).slice(0, MAX_SUSPECTS);
       const candidates = judged.filter((j) => !j.trend.leak && j.trend.slopePerSecond > 0).sort(byConfidence).slice(0, d.max_exported);
       for (const j of [...suspects, ...candidates]) {
         const labels = { subject_kind: j.kind, subject: j.subject, resource: j.resource };
@@ -179,27 +177,36 @@ export function createLeakDetector(history: History, config: Config, carried: re
         sink.set('contention_trend_confidence', labels, j.trend.confidence);
       }
       exhaustion(sample, sink, now);
+      exhausting.sort((a, b) => a.seconds - b.seconds);
 
       const next = new Map<string, Alert>();
       for (const j of suspects) {
         const alert = leakAlert(j, now);
-        const key = alertKey(alert.labels);
+        const key = labelsKey(alert.labels);
         // The first sighting's alert stays: its start time is when the leak was first seen.
         next.set(key, active.get(key) ?? alert);
       }
-      resolved = [...active].filter(([key]) => !next.has(key)).map(([, a]) => ({ ...a, state: 'resolved' as const, resolvedAt: now }));
       active = next;
       suspectedProcesses = new Set(suspects.filter((j) => j.kind === 'process').map((j) => `${j.alertLabels.pid}:${startOf(j)}`));
     },
-    alerts: () => [...active.values(), ...resolved],
+  };
+
+  return {
+    stage,
+    alerts: () => [...active.values()],
+    suspects: () => suspects,
+    exhaustion: () => exhausting,
+    watchedProcesses: (rows) =>
+      new Set([...rows.filter((r) => r.criteria.length > 0 || suspectedProcesses.has(processKey(r))), ...topBy(rows, 'privateBytes', d.watched_processes)]),
+    reconfigure({ config: next }) {
+      d = next.detection;
+      trendOptions = { minConfidence: d.min_confidence, minDailyGrowth: d.min_daily_growth };
+    },
+    stop() {},
   };
 }
 
 const startOf = (j: Judged): string => j.alertLabels.start ?? '';
-
-function alertKey(labels: Labels): string {
-  return Object.keys(labels).sort().map((k) => `${k}=${labels[k]}`).join(',');
-}
 
 /** The alert a suspect raises: it names the subject and says what to capture before anyone restarts it. */
 export function leakAlert(j: Judged, now: number): Alert {

@@ -1,3 +1,4 @@
+import { labelsKey } from '../metrics/labels.js';
 import type { Sample } from '../metrics/sample.js';
 import type { Point, SeriesSource, StoredSeries } from './source.js';
 
@@ -18,10 +19,10 @@ export interface HistoryOptions {
 
 export interface History extends SeriesSource {
   /**
-   * Records every watched series of a sample. Recording the same sample again (or a later, fuller
-   * view of it) overwrites its points instead of adding new ones.
+   * Records every watched series of a sample (or of part of one). A series recorded twice at the same
+   * time keeps the later value; the pipeline's history stage records each series once.
    */
-  record(sample: Sample): void;
+  record(sample: Pick<Sample, 'timestamp' | 'families'>): void;
   /** Records one point of an internal series (per-process rings) that is not an exported family. */
   recordPoint(name: string, labels: Readonly<Record<string, string>>, t: number, v: number): void;
   /**
@@ -104,11 +105,7 @@ export function createHistory(opts: HistoryOptions): History {
   let dropped = 0;
   let lastSweep = 0;
 
-  const keyOf = (name: string, labels: Readonly<Record<string, string>>): string => {
-    let key = name;
-    for (const k of Object.keys(labels).sort()) key += `\u0000${k}\u0001${labels[k]}`;
-    return key;
-  };
+  const keyOf = (name: string, labels: Readonly<Record<string, string>>): string => `${name}\u0002${labelsKey(labels)}`;
 
   const create = (name: string, labels: Readonly<Record<string, string>>): Entry => ({
     name,

@@ -1,8 +1,11 @@
+import type { Agent } from '../agent.js';
 import type { Alert } from '../alerts/alert.js';
+import type { Judged } from '../detect/leak-stage.js';
 import { assessSaturation, type Condition } from '../detect/saturation.js';
 import type { SeriesSource } from '../history/source.js';
 import type { MetricName } from '../metrics/catalog.js';
 import { seriesOf, valueOf, type Sample } from '../metrics/sample.js';
+import { aboutOf, actionOf, outcomeOf, type AuditEntry } from '../policy/audit.js';
 
 /** One line of the page's recent policy actions. */
 export interface PolicyActionView {
@@ -16,12 +19,24 @@ export interface PolicyActionView {
   readonly outcome: string;
 }
 
+/** The page's line for one recorded policy decision. */
+export function policyActionView(e: AuditEntry): PolicyActionView {
+  const about = aboutOf(e);
+  return { time: e.time, policy: e.policy, criteria: e.kind === 'activate' ? '' : e.criteria, pid: about.pid, name: about.name, measure: about.measure, action: actionOf(e), outcome: outcomeOf(e) };
+}
+
+/** What the page is built from: the latest samples and what the parts that own the facts say. */
 export interface StateInput {
   readonly sample: Sample;
   readonly previous?: Sample;
   readonly history?: SeriesSource;
+  /** The detector's current suspects and times to exhaustion. */
+  readonly suspects?: readonly Judged[];
+  readonly exhaustion?: ReadonlyArray<{ readonly resource: string; readonly seconds: number }>;
+  /** Pending and firing alerts of every source. */
   readonly alerts?: readonly Alert[];
-  readonly policyActions?: readonly PolicyActionView[];
+  readonly activePolicy?: string;
+  readonly policyActions?: readonly AuditEntry[];
   readonly exposeCmdline: boolean;
   readonly now: number;
 }
@@ -56,7 +71,7 @@ export interface LeakView {
   readonly confidence?: number;
 }
 
-/** What the page shows; every field comes from what the sampler and its stages already produced. */
+/** What the page shows; every field comes from what the sampler and the parts already produced. */
 export interface State {
   readonly generatedAt: number;
   readonly sampleTimestamp: number;
@@ -86,10 +101,8 @@ export function buildState(input: StateInput): State {
     sampleIntervalSeconds: valueOf(sample, 'contention_sample_interval_seconds'),
     host: { hostname: host.hostname ?? '', os: host.os ?? '', kernel: host.kernel ?? '', cpus: String(valueOf(sample, 'contention_cpus') ?? '') },
     conditions: assessSaturation(sample, input.previous),
-    leaks: leakSuspects(sample),
-    exhaustion: familyValues(sample, 'contention_seconds_to_exhaustion')
-      .map((s) => ({ resource: s.labels.resource ?? '', seconds: s.value }))
-      .sort((a, b) => a.seconds - b.seconds),
+    leaks: (input.suspects ?? []).map(leakView),
+    exhaustion: [...(input.exhaustion ?? [])].sort((a, b) => a.seconds - b.seconds),
     alerts: (input.alerts ?? [])
       .filter((a) => a.state !== 'resolved')
       .map((a) => ({
@@ -101,10 +114,10 @@ export function buildState(input: StateInput): State {
         subject: a.labels.subject,
       }))
       .sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || a.activeAt - b.activeAt),
-    activePolicy: familyValues(sample, 'contention_policy_active').find((s) => s.value === 1)?.labels.policy,
-    policyActions: input.policyActions ?? [],
+    activePolicy: input.activePolicy,
+    policyActions: (input.policyActions ?? []).map(policyActionView),
     topProcesses: input.exposeCmdline ? withCommandLines(topProcesses(sample), sample) : topProcesses(sample),
-    failedCollectors: sample.collectors.filter((c) => !c.success).map((c) => ({ name: c.name, error: c.error })),
+    failedCollectors: sample.collectors.filter((c) => c.status === 'failed').map((c) => ({ name: c.name, error: c.error })),
     charts: input.history ? charts(input.history, input.now) : [],
   };
 }
@@ -114,26 +127,42 @@ function familyValues(sample: Sample, name: string) {
   return seriesOf(sample, name as MetricName);
 }
 
-function leakSuspects(sample: Sample): LeakView[] {
-  const key = (l: Readonly<Record<string, string>>) => `${l.subject_kind}\u0000${l.subject}\u0000${l.resource}`;
-  const bytes = new Map(familyValues(sample, 'contention_growth_bytes_per_second').map((s) => [key(s.labels), s.value]));
-  const counts = new Map(familyValues(sample, 'contention_growth_per_second').map((s) => [key(s.labels), s.value]));
-  const confidence = new Map(familyValues(sample, 'contention_trend_confidence').map((s) => [key(s.labels), s.value]));
-  return familyValues(sample, 'contention_leak_suspected')
-    .filter((s) => s.value === 1)
-    .map((s) => {
-      const k = key(s.labels);
-      const inBytes = bytes.has(k);
-      return {
-        subjectKind: s.labels.subject_kind ?? '',
-        subject: s.labels.subject ?? '',
-        resource: s.labels.resource ?? '',
-        growthPerSecond: inBytes ? bytes.get(k) : counts.get(k),
-        unit: inBytes ? ('bytes' as const) : ('count' as const),
-        confidence: confidence.get(k),
+const leakView = (j: Judged): LeakView => ({
+  subjectKind: j.kind,
+  subject: j.subject,
+  resource: j.resource,
+  growthPerSecond: j.trend.slopePerSecond,
+  unit: j.unit,
+  confidence: j.trend.confidence,
+});
+
+/** The page's state, built at most once per sample however often it is polled. */
+export function createPageState(agent: Pick<Agent, 'sampler' | 'history' | 'detector' | 'delivery' | 'policy' | 'config'>): () => State | undefined {
+  let cached: { sample: Sample; state: State } | undefined;
+  let previous: Sample | undefined;
+  return () => {
+    const sample = agent.sampler.latest()?.sample;
+    if (!sample) return undefined;
+    if (cached?.sample !== sample) {
+      if (cached && cached.sample.timestamp < sample.timestamp) previous = cached.sample;
+      cached = {
+        sample,
+        state: buildState({
+          sample,
+          previous,
+          history: agent.history,
+          suspects: agent.detector.suspects(),
+          exhaustion: agent.detector.exhaustion(),
+          alerts: agent.delivery.active(),
+          activePolicy: agent.policy.activePolicy(),
+          policyActions: agent.policy.recentActions(),
+          exposeCmdline: agent.config().web.expose_cmdline,
+          now: Date.now(),
+        }),
       };
-    })
-    .sort((a, b) => (b.confidence ?? 0) - (a.confidence ?? 0));
+    }
+    return cached.state;
+  };
 }
 
 /** Top processes by private bytes from the top-K series, which carry only group, name and pid (never a cmdline). */

@@ -29,6 +29,10 @@ export const catalog = {
     type: 'gauge', labels: ['collector'],
     help: 'Whether the collector succeeded in the last sample (1) or failed (0).',
   },
+  contention_collector_unsupported: {
+    type: 'gauge', labels: ['collector'],
+    help: 'Present (1) when what the collector reads does not exist on this host, in place of its success series.',
+  },
   contention_collector_duration_seconds: {
     type: 'gauge', labels: ['collector'],
     help: 'How long the collector took in the last sample, in seconds.',

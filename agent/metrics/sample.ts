@@ -26,9 +26,13 @@ export interface SampleFacts {
   processes?: ProcessTable;
 }
 
+/**
+ * How a collector or stage fared in one sample. `unsupported`: what it reads does not exist on this
+ * host (no PSI before Linux 4.20, no diskstats in a container), which is not a failure.
+ */
 export interface CollectorOutcome {
   readonly name: string;
-  readonly success: boolean;
+  readonly status: 'ok' | 'failed' | 'unsupported';
   readonly durationSeconds: number;
   readonly error?: string;
 }
@@ -37,6 +41,16 @@ export interface CollectorOutcome {
 export interface Sink {
   set<M extends MetricName>(metric: M, labels: LabelsOf<M>, value: number): void;
   publish<K extends keyof SampleFacts>(key: K, value: SampleFacts[K]): void;
+}
+
+/**
+ * A step of the sample pipeline after the collectors and the history: it reads the sample so far and
+ * may add derived series (trend statistics, alert states, policy outcomes) before the exposition is
+ * rendered. Detection, rules, policy and delivery are stages.
+ */
+export interface Stage {
+  readonly name: string;
+  run(sample: Sample, sink: Sink): void | Promise<void>;
 }
 
 /** Values of one family, or none. */

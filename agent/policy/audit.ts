@@ -1,5 +1,6 @@
 import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { LimitAction, Subject, Violation } from './decide.js';
 
 export interface AuditOptions {
   readonly path: string;
@@ -59,4 +60,80 @@ export function openAuditLog(opts: AuditOptions): AuditLog {
       fd = undefined;
     },
   };
+}
+
+interface Common {
+  /** Unix ms. */
+  readonly time: number;
+  readonly policy: string;
+  readonly criteria: string;
+  /** What the action came to: the exported `outcome` label value. */
+  readonly outcome: string;
+  readonly dryRun: boolean;
+}
+
+/** One recorded policy decision: what the audit log writes, the page lists and the Windows event log reports. */
+export type AuditEntry =
+  | { readonly kind: 'activate'; readonly time: number; readonly policy: string; readonly cron: string; readonly from: string | null }
+  | (Common & {
+      readonly kind: 'limit';
+      readonly action: LimitAction;
+      readonly violation: Violation;
+      readonly reason?: string;
+      readonly evidence?: string;
+      readonly graceSeconds?: number;
+      readonly cgroup?: string;
+    })
+  | (Common & {
+      readonly kind: 'priority';
+      readonly action: 'lower_priority' | 'restore_priority';
+      readonly subject: Subject;
+      readonly nice: number;
+      readonly originalNice?: number;
+      /** Busy share of all CPUs; null when unknown, absent for a restore at shutdown. */
+      readonly cpu?: number | null;
+      readonly shutdown?: boolean;
+    })
+  | (Common & {
+      readonly kind: 'cpu_weight';
+      readonly action: 'set_cpu_weight' | 'restore_cpu_weight';
+      readonly cgroup: string;
+      readonly weight: number;
+      readonly originalWeight?: number;
+      readonly cpu?: number | null;
+      readonly shutdown?: boolean;
+    });
+
+export const actionOf = (e: AuditEntry): string => (e.kind === 'activate' ? 'activate' : e.action);
+export const outcomeOf = (e: AuditEntry): string => (e.kind === 'activate' ? 'switched' : e.outcome);
+
+/** Who and what an entry is about: the process (or, for a cgroup, its path) and the measure. */
+export function aboutOf(e: AuditEntry): { readonly pid: number; readonly name: string; readonly measure: string } {
+  if (e.kind === 'limit') return { pid: e.violation.subject.pid, name: e.violation.subject.name, measure: e.violation.measure };
+  if (e.kind === 'priority') return { pid: e.subject.pid, name: e.subject.name, measure: 'cpu' };
+  if (e.kind === 'cpu_weight') return { pid: 0, name: e.cgroup, measure: 'cpu' };
+  return { pid: 0, name: '', measure: 'cpu' };
+}
+
+/** The audit log's JSON line for an entry (field names are the log's format; keep them stable). */
+export function auditLine(e: AuditEntry): Record<string, unknown> {
+  const time = new Date(e.time).toISOString();
+  if (e.kind === 'activate') return { time, policy: e.policy, criteria: '', action: 'activate', outcome: 'switched', cron: e.cron, from: e.from };
+  const head = { time, policy: e.policy, criteria: e.criteria, action: e.action, outcome: e.outcome, dry_run: e.dryRun };
+  if (e.kind === 'limit') {
+    const v = e.violation;
+    return {
+      ...head, pid: v.subject.pid, start_time: v.subject.startTime, exe: v.subject.exe, measure: v.measure, value: v.value, limit: v.limit,
+      exceeded_since: new Date(v.since).toISOString(), reason: e.reason, evidence: e.evidence, grace_seconds: e.graceSeconds, cgroup: e.cgroup,
+      process: v.subject.name, user: v.subject.user,
+    };
+  }
+  const cpu = e.cpu === undefined ? {} : { cpu_utilization: e.cpu };
+  const shutdown = e.shutdown ? { reason: 'shutdown' } : {};
+  if (e.kind === 'priority') {
+    const s = e.subject;
+    const where = e.shutdown ? { pid: s.pid } : { pid: s.pid, start_time: s.startTime, exe: s.exe };
+    return { ...head, ...where, nice: e.nice, original_nice: e.originalNice, ...cpu, ...shutdown, process: s.name, user: s.user };
+  }
+  return { ...head, cgroup: e.cgroup, weight: e.weight, original_weight: e.originalWeight, ...cpu, ...shutdown };
 }

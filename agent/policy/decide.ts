@@ -36,18 +36,28 @@ export type Verdict = 'act' | 'dry_run' | 'refused' | 'rate_limited';
 export type Decision =
   | { readonly kind: 'limit'; readonly violation: Violation; readonly verdict: Verdict; readonly reason?: string }
   | { readonly kind: 'lower_priority'; readonly policy: string; readonly criteria: string; readonly subject: Subject; readonly nice: number; readonly cpu: number }
-  | { readonly kind: 'restore_priority'; readonly policy: string; readonly criteria: string; readonly subject: Subject; readonly cpu: number | undefined }
+  | { readonly kind: 'restore_priority'; readonly policy: string; readonly criteria: string; readonly subject: Subject; readonly cpu: number | undefined; readonly originalNice: number | undefined }
   | { readonly kind: 'set_cpu_weight'; readonly policy: string; readonly criteria: string; readonly cgroup: string; readonly weight: number; readonly cpu: number }
-  | { readonly kind: 'restore_cpu_weight'; readonly policy: string; readonly criteria: string; readonly cgroup: string; readonly cpu: number | undefined };
+  | { readonly kind: 'restore_cpu_weight'; readonly policy: string; readonly criteria: string; readonly cgroup: string; readonly cpu: number | undefined; readonly originalWeight: number | undefined };
+
+/**
+ * What became of a confirmed violation: `logged` (action log), `acted` (stopping, or trimmed),
+ * `dry_run`, `refused` by a safety rule, or `rate_limited`: a stop held back by the stop budget,
+ * retried each sample.
+ */
+export type LimitOutcome =
+  | { readonly kind: 'logged' }
+  | { readonly kind: 'acted'; readonly action: 'stop' | 'trim' }
+  | { readonly kind: 'dry_run'; readonly action: 'stop' | 'trim' }
+  | { readonly kind: 'refused'; readonly action: 'stop' | 'trim'; readonly reason: string }
+  | { readonly kind: 'rate_limited'; readonly reason: string };
 
 interface Episode {
   readonly since: number;
   /** The action was decided (or refused for good); nothing more happens until the episode ends. */
   readonly done: boolean;
-  /** A stop held back by the rate limit: retried each sample, recorded once. */
-  readonly rateLimited: boolean;
-  /** What became of it, for the alert. */
-  readonly note?: string;
+  /** What became of it once confirmed; a rate-limited stop is retried each sample, recorded once. */
+  readonly outcome?: LimitOutcome;
 }
 
 /** What the engine remembers between samples; survives reloads. */
@@ -58,10 +68,26 @@ export interface PolicyState {
   readonly stops: ReadonlyArray<{ readonly policy: string; readonly at: number }>;
   /** CPU seconds of every process at the previous sample, for each one's use since. */
   readonly cpu?: { readonly at: number; readonly seconds: ReadonlyMap<string, number> };
-  /** Processes whose priority the engine lowered, by process key. */
-  readonly lowered: ReadonlyMap<string, { readonly policy: string; readonly criteria: string; readonly subject: Subject }>;
-  /** Cgroups whose cpu.weight the engine set, by path. */
-  readonly weighted: ReadonlyMap<string, { readonly policy: string; readonly criteria: string }>;
+  /**
+   * Processes whose priority the engine lowered, by process key, with the nice value to give back
+   * (set by the engine once the change took); forgotten with the process when it exits.
+   */
+  readonly lowered: ReadonlyMap<string, Lowered>;
+  /** Cgroups whose cpu.weight the engine set, by path, with the weight to give back once it took. */
+  readonly weighted: ReadonlyMap<string, Weighted>;
+}
+
+export interface Lowered {
+  readonly policy: string;
+  readonly criteria: string;
+  readonly subject: Subject;
+  readonly originalNice?: number;
+}
+
+export interface Weighted {
+  readonly policy: string;
+  readonly criteria: string;
+  readonly originalWeight?: number;
 }
 
 export const emptyState = (): PolicyState => ({ episodes: new Map(), stops: [], lowered: new Map(), weighted: new Map() });
@@ -88,7 +114,7 @@ export interface DecideOutput {
   readonly state: PolicyState;
   readonly decisions: Decision[];
   /** Violations past their `for` this sample, each with what became of it. */
-  readonly violations: Array<Violation & { readonly note: string }>;
+  readonly violations: Array<Violation & { readonly outcome: LimitOutcome }>;
   /** Violations that started being confirmed this sample (counted once per episode). */
   readonly confirmed: Violation[];
   readonly cpuUse: CpuUse[];
@@ -157,7 +183,7 @@ export function decide(input: DecideInput, state: PolicyState): DecideOutput {
   const { now, rows, policy, rules } = input;
   const e = rules.enforcement;
   const decisions: Decision[] = [];
-  const violations: Array<Violation & { note: string }> = [];
+  const violations: Array<Violation & { outcome: LimitOutcome }> = [];
   const confirmed: Violation[] = [];
   const episodes = new Map<string, Episode>();
   let stops = state.stops.filter((s) => now - s.at < HOUR_MS);
@@ -181,44 +207,47 @@ export function decide(input: DecideInput, state: PolicyState): DecideOutput {
       const before = state.episodes.get(id);
       const since = before?.since ?? now;
       if (now - since < (limit.for ?? 0) * 1000) {
-        episodes.set(id, before ?? { since, done: false, rateLimited: false });
+        episodes.set(id, before ?? { since, done: false });
         continue;
       }
       const violation: Violation = {
         policy: policy!.name, criteria: allocation.criteria, measure, subject: subjectOf(row),
         value, limit: limit.limit, action: limit.action, since,
       };
-      if (before?.done) {
+      if (before?.done && before.outcome) {
         episodes.set(id, before);
-        violations.push({ ...violation, note: before.note ?? '' });
+        violations.push({ ...violation, outcome: before.outcome });
         continue;
       }
-      if (!before?.rateLimited) confirmed.push(violation);
-      let episode: Episode;
+      const wasRateLimited = before?.outcome?.kind === 'rate_limited';
+      if (!wasRateLimited) confirmed.push(violation);
+      let outcome: LimitOutcome;
+      let done = true;
       if (limit.action === 'log') {
         decisions.push({ kind: 'limit', violation, verdict: 'act' });
-        episode = { since, done: true, rateLimited: false, note: 'logged (action log)' };
+        outcome = { kind: 'logged' };
       } else {
         const why = refusal(row, allocation.criteria, rules);
         if (why) {
           decisions.push({ kind: 'limit', violation, verdict: 'refused', reason: why });
-          episode = { since, done: true, rateLimited: false, note: `not ${limit.action === 'stop' ? 'stopped' : 'trimmed'}: ${why}` };
+          outcome = { kind: 'refused', action: limit.action, reason: why };
         } else if (e.dry_run) {
           decisions.push({ kind: 'limit', violation, verdict: 'dry_run' });
-          episode = { since, done: true, rateLimited: false, note: `dry run: would ${limit.action}` };
+          outcome = { kind: 'dry_run', action: limit.action };
         } else if (limit.action === 'stop' && !budget(policy!.name)) {
           const reason = `stop rate limit reached (${e.max_stops_per_hour} per policy, ${e.max_stops_per_hour_total} in all, per hour)`;
           // Recorded once; the stop is retried each sample until the budget allows it.
-          if (!before?.rateLimited) decisions.push({ kind: 'limit', violation, verdict: 'rate_limited', reason });
-          episode = { since, done: false, rateLimited: true, note: `not stopped: ${reason}` };
+          if (!wasRateLimited) decisions.push({ kind: 'limit', violation, verdict: 'rate_limited', reason });
+          outcome = { kind: 'rate_limited', reason };
+          done = false;
         } else {
           decisions.push({ kind: 'limit', violation, verdict: 'act' });
           if (limit.action === 'stop') stops = [...stops, { policy: policy!.name, at: now }];
-          episode = { since, done: true, rateLimited: false, note: limit.action === 'stop' ? 'stopping' : 'trimmed to the limit through memory.high' };
+          outcome = { kind: 'acted', action: limit.action };
         }
       }
-      episodes.set(id, episode);
-      violations.push({ ...violation, note: episode.note ?? '' });
+      episodes.set(id, { since, done, outcome });
+      violations.push({ ...violation, outcome });
     }
   }
 
@@ -270,12 +299,12 @@ function decideCpu(input: DecideInput, state: PolicyState, decisions: Decision[]
   // under its share this sample: that is what lowering it was for.
   for (const [key, entry] of lowered) {
     if (contended && policy?.name === entry.policy && shares.some((a) => a.criteria === entry.criteria)) continue;
-    decisions.push({ kind: 'restore_priority', policy: entry.policy, criteria: entry.criteria, subject: entry.subject, cpu: total });
+    decisions.push({ kind: 'restore_priority', policy: entry.policy, criteria: entry.criteria, subject: entry.subject, cpu: total, originalNice: entry.originalNice });
     lowered.delete(key);
   }
   for (const [cgroup, entry] of weighted) {
     if (contended && policy?.name === entry.policy && shares.some((a) => a.criteria === entry.criteria && a.cgroup === cgroup)) continue;
-    decisions.push({ kind: 'restore_cpu_weight', policy: entry.policy, criteria: entry.criteria, cgroup, cpu: total });
+    decisions.push({ kind: 'restore_cpu_weight', policy: entry.policy, criteria: entry.criteria, cgroup, cpu: total, originalWeight: entry.originalWeight });
     weighted.delete(cgroup);
   }
 

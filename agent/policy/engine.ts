@@ -2,27 +2,25 @@ import type { Logger } from 'pino';
 import type { Alert } from '../alerts/alert.js';
 import type { Config } from '../config/schema.js';
 import type { Point, SeriesSource } from '../history/source.js';
-import type { PolicyActionView } from '../http/state.js';
 import type { LabelsOf } from '../metrics/catalog.js';
-import { valueOf, type Sample, type Sink } from '../metrics/sample.js';
+import { labelsKey } from '../metrics/labels.js';
+import { valueOf, type Sample, type Sink, type Stage } from '../metrics/sample.js';
+import type { Part } from '../part.js';
 import { processKey } from '../process/table.js';
-import type { Stage } from '../sampler/sampler.js';
 import { formatBytes } from '../text/bytes.js';
-import { openAuditLog, type AuditLog } from './audit.js';
+import { auditLine, openAuditLog, type AuditEntry, type AuditLog } from './audit.js';
 import { startCalendar, type Calendar } from './calendar.js';
-import { compileSafetyRules, decide, emptyState, type Decision, type PolicyState, type Subject, type Violation } from './decide.js';
+import { compileSafetyRules, decide, emptyState, type Decision, type LimitOutcome, type PolicyState, type Violation } from './decide.js';
 import { captureEvidence } from './evidence.js';
 import type { ProcessControl } from './process-control.js';
 
-export interface PolicyEngine {
+export interface PolicyEngine extends Part {
   /** Runs after the collectors on each sample: decides, acts, exports. */
   readonly stage: Stage;
-  /** Takes a reloaded config; what the engine remembers and changed stays. */
-  reconfigure(config: Config): void;
   /** Limits exceeded now, each saying what was done about it, and whether stops are held back. */
   alerts(): readonly Alert[];
   /** The most recent decisions, newest first, for the page. */
-  recentActions(): readonly PolicyActionView[];
+  recentActions(): readonly AuditEntry[];
   activePolicy(): string | undefined;
   /** Undoes priority and weight changes, stops the calendar, waits for stops in flight. */
   stop(): Promise<void>;
@@ -35,10 +33,8 @@ export interface PolicyEngineOptions {
   /** Where the evidence finds the recent history of the measure that tripped. */
   readonly history?: SeriesSource;
   /** Told of every recorded decision after its audit line (the Windows event log listens here). */
-  readonly onRecord?: (action: PolicyActionView) => void;
+  readonly onRecord?: (entry: AuditEntry) => void;
 }
-
-type Action = 'log' | 'stop' | 'trim' | 'lower_priority' | 'restore_priority' | 'set_cpu_weight' | 'restore_cpu_weight';
 
 const RECENT = 50;
 /** History series the detector keeps per watched process, by measure. */
@@ -58,9 +54,7 @@ export function createPolicyEngine(opts: PolicyEngineOptions): PolicyEngine {
   let audit: AuditLog = openAuditLog(auditOptions(config));
   let calendar: Calendar | undefined;
   let alerts: Alert[] = [];
-  const recent: PolicyActionView[] = [];
-  const originalNice = new Map<string, number>();
-  const originalWeight = new Map<string, number>();
+  const recent: AuditEntry[] = [];
   const inFlight = new Set<Promise<void>>();
   const actions = new Map<string, { labels: LabelsOf<'contention_policy_actions_total'>; n: number }>();
   const violations = new Map<string, { labels: LabelsOf<'contention_policy_violations_total'>; n: number }>();
@@ -69,7 +63,7 @@ export function createPolicyEngine(opts: PolicyEngineOptions): PolicyEngine {
   let stopped = false;
 
   const count = <L extends Record<string, string>>(m: Map<string, { labels: L; n: number }>, labels: L): void => {
-    const key = JSON.stringify(labels);
+    const key = labelsKey(labels);
     const entry = m.get(key) ?? { labels, n: 0 };
     entry.n++;
     m.set(key, entry);
@@ -80,40 +74,31 @@ export function createPolicyEngine(opts: PolicyEngineOptions): PolicyEngine {
     calendar = c.calendar.length === 0 ? undefined : startCalendar(c.calendar, (policy, cron) => {
       if (policy === active) return;
       log.info({ from: active ?? '(none)', to: policy, cron }, 'calendar switched the active policy');
-      record({ time: Date.now(), policy, criteria: '', action: 'activate', outcome: 'switched', cron, from: active ?? null });
+      record({ kind: 'activate', time: Date.now(), policy, cron, from: active ?? null });
       active = policy;
     });
   };
   startCalendarFor(config);
 
-  /** Writes one audit line (fsynced) and keeps it for the page. */
-  const record = (entry: Record<string, unknown> & { time: number; policy: string; criteria: string; action: string; outcome: string }): void => {
+  /** Writes one audit line (fsynced) and keeps the entry for the page. */
+  const record = (entry: AuditEntry): void => {
     try {
-      const { subject: who, ...rest } = entry as typeof entry & { subject?: Subject };
-      audit.write({ ...rest, time: new Date(entry.time).toISOString(), ...(who ? { process: who.name, user: who.user } : {}) });
+      audit.write(auditLine(entry));
     } catch (err) {
       auditFailures++;
-      log.error({ err: (err as Error).message, entry }, 'policy audit log write failed');
+      log.error({ err: (err as Error).message, entry: auditLine(entry) }, 'policy audit log write failed');
     }
-    const subject = entry.subject as Subject | undefined;
-    const view: PolicyActionView = {
-      time: entry.time, policy: entry.policy, criteria: entry.criteria, pid: subject?.pid ?? 0, name: subject?.name ?? String(entry.cgroup ?? ''),
-      measure: String(entry.measure ?? 'cpu'), action: entry.action, outcome: entry.outcome,
-    };
-    recent.unshift(view);
+    recent.unshift(entry);
     recent.length = Math.min(recent.length, RECENT);
-    opts.onRecord?.(view);
+    opts.onRecord?.(entry);
   };
 
-  const outcomeOf = (policy: string, criteria: string, action: Action, outcome: string, fields: Record<string, unknown>, now: number): void => {
-    count(actions, { policy, criteria, action, outcome });
-    record({ time: now, policy, criteria, action, outcome, dry_run: config.enforcement.dry_run, ...fields });
+  /** Counts and records an action's outcome. */
+  const outcome = (entry: Exclude<AuditEntry, { kind: 'activate' }>): void => {
+    count(actions, { policy: entry.policy, criteria: entry.criteria, action: entry.action, outcome: entry.outcome });
+    record(entry);
   };
-
-  const violationFields = (v: Violation) => ({
-    subject: v.subject, pid: v.subject.pid, start_time: v.subject.startTime, exe: v.subject.exe,
-    measure: v.measure, value: v.value, limit: v.limit, exceeded_since: new Date(v.since).toISOString(),
-  });
+  const common = (policy: string, criteria: string, result: string, now: number) => ({ time: now, policy, criteria, outcome: result, dryRun: config.enforcement.dry_run });
 
   const historyOf = (v: Violation, now: number): Point[] => {
     const name = HISTORY_SERIES[v.measure];
@@ -132,10 +117,10 @@ export function createPolicyEngine(opts: PolicyEngineOptions): PolicyEngine {
       log.error({ err: (err as Error).message, pid: v.subject.pid }, 'policy evidence capture failed; stopping anyway');
     }
     log.warn({ policy: v.policy, criteria: v.criteria, pid: v.subject.pid, process: v.subject.name, measure: v.measure, value: v.value, limit: v.limit, evidence }, 'policy stopping a process');
-    const outcome = await control.terminate(v.subject, e.stop_grace * 1000);
-    const level = outcome === 'stopped' || outcome === 'killed' ? 'warn' : 'error';
-    log[level]({ policy: v.policy, criteria: v.criteria, pid: v.subject.pid, process: v.subject.name, outcome }, 'policy stop finished');
-    outcomeOf(v.policy, v.criteria, 'stop', outcome, { ...violationFields(v), evidence, grace_seconds: e.stop_grace }, Date.now());
+    const result = await control.terminate(v.subject, e.stop_grace * 1000);
+    const level = result === 'stopped' || result === 'killed' ? 'warn' : 'error';
+    log[level]({ policy: v.policy, criteria: v.criteria, pid: v.subject.pid, process: v.subject.name, outcome: result }, 'policy stop finished');
+    outcome({ kind: 'limit', ...common(v.policy, v.criteria, result, Date.now()), action: 'stop', violation: v, evidence, graceSeconds: e.stop_grace });
   };
 
   const track = (work: Promise<void>): void => {
@@ -146,26 +131,41 @@ export function createPolicyEngine(opts: PolicyEngineOptions): PolicyEngine {
   const handleLimit = (d: Extract<Decision, { kind: 'limit' }>, now: number): void => {
     const v = d.violation;
     const where = { policy: v.policy, criteria: v.criteria, pid: v.subject.pid, process: v.subject.name, measure: v.measure, value: v.value, limit: v.limit };
-    const fields = violationFields(v);
+    const limitEntry = (result: string, at: number, extra: { reason?: string; cgroup?: string } = {}) =>
+      outcome({ kind: 'limit', ...common(v.policy, v.criteria, result, at), action: v.action, violation: v, ...extra });
     if (d.verdict === 'refused' || d.verdict === 'rate_limited') {
       log.warn({ ...where, action: v.action, reason: d.reason }, `policy ${v.action} refused`);
-      outcomeOf(v.policy, v.criteria, v.action, d.verdict, { ...fields, reason: d.reason }, now);
+      limitEntry(d.verdict, now, { reason: d.reason });
     } else if (d.verdict === 'dry_run') {
       log.warn({ ...where, action: v.action }, `dry run: policy would ${v.action} this process`);
-      outcomeOf(v.policy, v.criteria, v.action, 'dry_run', fields, now);
+      limitEntry('dry_run', now);
     } else if (v.action === 'log') {
       log.warn(where, 'policy limit exceeded');
-      outcomeOf(v.policy, v.criteria, 'log', 'logged', fields, now);
+      limitEntry('logged', now);
     } else if (v.action === 'stop') {
       track(stopProcess(v, now));
     } else {
       const cgroup = config.policies.find((p) => p.name === v.policy)?.allocations.find((a) => a.criteria === v.criteria)?.cgroup;
       track(
-        control.trim(v.subject, v.limit, cgroup).then((outcome) => {
-          log.warn({ ...where, cgroup, outcome }, 'policy trimmed a working set');
-          outcomeOf(v.policy, v.criteria, 'trim', outcome, { ...fields, cgroup }, Date.now());
+        control.trim(v.subject, v.limit, cgroup).then((result) => {
+          log.warn({ ...where, cgroup, outcome: result }, 'policy trimmed a working set');
+          limitEntry(result, Date.now(), { cgroup });
         }),
       );
+    }
+  };
+
+  /** Remembers in the policy state what to give back once a change took. */
+  const remember = (change: { lowered?: [string, number]; weighted?: [string, number] }): void => {
+    if (change.lowered) {
+      const [key, originalNice] = change.lowered;
+      const entry = state.lowered.get(key);
+      if (entry) state = { ...state, lowered: new Map(state.lowered).set(key, { ...entry, originalNice }) };
+    }
+    if (change.weighted) {
+      const [cgroup, originalWeight] = change.weighted;
+      const entry = state.weighted.get(cgroup);
+      if (entry) state = { ...state, weighted: new Map(state.weighted).set(cgroup, { ...entry, originalWeight }) };
     }
   };
 
@@ -173,40 +173,36 @@ export function createPolicyEngine(opts: PolicyEngineOptions): PolicyEngine {
     const cpu = d.cpu === undefined ? null : Math.round(d.cpu * 1000) / 1000;
     const dry = config.enforcement.dry_run;
     if (d.kind === 'lower_priority') {
-      const key = processKey(d.subject);
       const original = control.priority(d.subject);
-      let outcome: string = original === undefined ? 'gone' : dry ? 'dry_run' : 'set';
+      let result: string = original === undefined ? 'gone' : dry ? 'dry_run' : 'set';
       const nice = Math.max(original ?? 0, d.nice);
       if (original !== undefined && !dry) {
-        outcome = control.setPriority(d.subject, nice);
-        if (outcome === 'set') originalNice.set(key, original);
+        result = control.setPriority(d.subject, nice);
+        if (result === 'set') remember({ lowered: [processKey(d.subject), original] });
       }
-      log.info({ policy: d.policy, criteria: d.criteria, pid: d.subject.pid, process: d.subject.name, nice, was: original, cpu, outcome }, 'policy lowered a priority under CPU contention');
-      outcomeOf(d.policy, d.criteria, d.kind, outcome, { subject: d.subject, pid: d.subject.pid, start_time: d.subject.startTime, exe: d.subject.exe, nice, original_nice: original, cpu_utilization: cpu }, now);
+      log.info({ policy: d.policy, criteria: d.criteria, pid: d.subject.pid, process: d.subject.name, nice, was: original, cpu, outcome: result }, 'policy lowered a priority under CPU contention');
+      outcome({ kind: 'priority', ...common(d.policy, d.criteria, result, now), action: d.kind, subject: d.subject, nice, originalNice: original, cpu });
     } else if (d.kind === 'restore_priority') {
-      const key = processKey(d.subject);
-      const original = originalNice.get(key);
-      originalNice.delete(key);
+      const original = d.originalNice;
       if (original === undefined) return; // never changed (dry run, or it was gone)
-      const outcome = control.setPriority(d.subject, original);
-      log.info({ policy: d.policy, criteria: d.criteria, pid: d.subject.pid, process: d.subject.name, nice: original, cpu, outcome }, 'policy restored a priority');
-      outcomeOf(d.policy, d.criteria, d.kind, outcome === 'set' ? 'restored' : outcome, { subject: d.subject, pid: d.subject.pid, start_time: d.subject.startTime, exe: d.subject.exe, nice: original, cpu_utilization: cpu }, now);
+      const result = control.setPriority(d.subject, original);
+      log.info({ policy: d.policy, criteria: d.criteria, pid: d.subject.pid, process: d.subject.name, nice: original, cpu, outcome: result }, 'policy restored a priority');
+      outcome({ kind: 'priority', ...common(d.policy, d.criteria, result === 'set' ? 'restored' : result, now), action: d.kind, subject: d.subject, nice: original, cpu });
     } else if (d.kind === 'set_cpu_weight') {
       const original = control.cpuWeight(d.cgroup);
-      let outcome = dry ? 'dry_run' : 'failed';
+      let result = dry ? 'dry_run' : 'failed';
       if (!dry && original !== undefined && control.setCpuWeight(d.cgroup, d.weight)) {
-        originalWeight.set(d.cgroup, original);
-        outcome = 'set';
+        remember({ weighted: [d.cgroup, original] });
+        result = 'set';
       }
-      log.info({ policy: d.policy, criteria: d.criteria, cgroup: d.cgroup, weight: d.weight, was: original, cpu, outcome }, 'policy set a cgroup cpu.weight under CPU contention');
-      outcomeOf(d.policy, d.criteria, d.kind, outcome, { cgroup: d.cgroup, weight: d.weight, original_weight: original, cpu_utilization: cpu }, now);
+      log.info({ policy: d.policy, criteria: d.criteria, cgroup: d.cgroup, weight: d.weight, was: original, cpu, outcome: result }, 'policy set a cgroup cpu.weight under CPU contention');
+      outcome({ kind: 'cpu_weight', ...common(d.policy, d.criteria, result, now), action: d.kind, cgroup: d.cgroup, weight: d.weight, originalWeight: original, cpu });
     } else {
-      const original = originalWeight.get(d.cgroup);
-      originalWeight.delete(d.cgroup);
+      const original = d.originalWeight;
       if (original === undefined) return;
-      const outcome = control.setCpuWeight(d.cgroup, original) ? 'restored' : 'failed';
-      log.info({ policy: d.policy, criteria: d.criteria, cgroup: d.cgroup, weight: original, cpu, outcome }, 'policy restored a cgroup cpu.weight');
-      outcomeOf(d.policy, d.criteria, d.kind, outcome, { cgroup: d.cgroup, weight: original, cpu_utilization: cpu }, now);
+      const result = control.setCpuWeight(d.cgroup, original) ? 'restored' : 'failed';
+      log.info({ policy: d.policy, criteria: d.criteria, cgroup: d.cgroup, weight: original, cpu, outcome: result }, 'policy restored a cgroup cpu.weight');
+      outcome({ kind: 'cpu_weight', ...common(d.policy, d.criteria, result, now), action: d.kind, cgroup: d.cgroup, weight: original, cpu });
     }
   };
 
@@ -235,14 +231,14 @@ export function createPolicyEngine(opts: PolicyEngineOptions): PolicyEngine {
     const list: Alert[] = out.violations.map((v) => ({
       labels: { alertname: 'PolicyLimitExceeded', severity: 'warning', policy: v.policy, criteria: v.criteria, measure: v.measure, process: v.subject.name, pid: String(v.subject.pid) },
       annotations: {
-        summary: `${v.subject.name} (pid ${v.subject.pid}) ${describe(v.measure, v.value)} is over the limit of ${describe(v.measure, v.limit)} set by policy ${v.policy} for criteria ${v.criteria}: ${v.note}`,
+        summary: `${v.subject.name} (pid ${v.subject.pid}) ${describe(v.measure, v.value)} is over the limit of ${describe(v.measure, v.limit)} set by policy ${v.policy} for criteria ${v.criteria}: ${noteOf(v.outcome)}`,
         runbook_url: 'docs/runbooks/PolicyLimitExceeded.md',
       },
       activeAt: v.since,
       state: 'firing',
       source: 'policy',
     }));
-    const held = out.violations.filter((v) => v.note.includes('rate limit'));
+    const held = out.violations.filter((v) => v.outcome.kind === 'rate_limited');
     for (const policy of new Set(held.map((v) => v.policy))) {
       const pids = held.filter((v) => v.policy === policy).map((v) => v.subject.pid);
       list.push({
@@ -292,7 +288,7 @@ export function createPolicyEngine(opts: PolicyEngineOptions): PolicyEngine {
 
   return {
     stage,
-    reconfigure(next) {
+    reconfigure({ config: next }) {
       const previous = config;
       config = next;
       rules = compileSafetyRules(next.enforcement, next.criteria);
@@ -319,19 +315,18 @@ export function createPolicyEngine(opts: PolicyEngineOptions): PolicyEngine {
       calendar = undefined;
       await Promise.all([...inFlight]);
       const now = Date.now();
-      for (const [key, entry] of state.lowered) {
-        const original = originalNice.get(key);
+      for (const entry of state.lowered.values()) {
+        const original = entry.originalNice;
         if (original === undefined) continue;
-        const outcome = control.setPriority(entry.subject, original);
-        outcomeOf(entry.policy, entry.criteria, 'restore_priority', outcome === 'set' ? 'restored' : outcome, { subject: entry.subject, pid: entry.subject.pid, nice: original, reason: 'shutdown' }, now);
+        const result = control.setPriority(entry.subject, original);
+        outcome({ kind: 'priority', ...common(entry.policy, entry.criteria, result === 'set' ? 'restored' : result, now), action: 'restore_priority', subject: entry.subject, nice: original, shutdown: true });
       }
       for (const [cgroup, entry] of state.weighted) {
-        const original = originalWeight.get(cgroup);
+        const original = entry.originalWeight;
         if (original === undefined) continue;
-        outcomeOf(entry.policy, entry.criteria, 'restore_cpu_weight', control.setCpuWeight(cgroup, original) ? 'restored' : 'failed', { cgroup, weight: original, reason: 'shutdown' }, now);
+        const result = control.setCpuWeight(cgroup, original) ? 'restored' : 'failed';
+        outcome({ kind: 'cpu_weight', ...common(entry.policy, entry.criteria, result, now), action: 'restore_cpu_weight', cgroup, weight: original, shutdown: true });
       }
-      originalNice.clear();
-      originalWeight.clear();
       state = { ...state, lowered: new Map(), weighted: new Map() };
       audit.close();
     },
@@ -341,6 +336,22 @@ export function createPolicyEngine(opts: PolicyEngineOptions): PolicyEngine {
 function auditOptions(config: Config) {
   const a = config.enforcement.audit_log;
   return { path: a.path, maxBytes: a.max_bytes, keep: a.keep };
+}
+
+/** What became of a violation, in the words its alert uses. */
+export function noteOf(o: LimitOutcome): string {
+  switch (o.kind) {
+    case 'logged':
+      return 'logged (action log)';
+    case 'acted':
+      return o.action === 'stop' ? 'stopping' : 'trimmed to the limit through memory.high';
+    case 'dry_run':
+      return `dry run: would ${o.action}`;
+    case 'refused':
+      return `not ${o.action === 'stop' ? 'stopped' : 'trimmed'}: ${o.reason}`;
+    case 'rate_limited':
+      return `not stopped: ${o.reason}`;
+  }
 }
 
 function describe(measure: string, value: number): string {

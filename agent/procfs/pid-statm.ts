@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { getconf } from './getconf.js';
 
 /** /proc/PID/statm in bytes: the same counters /proc/PID/status prints, without the rest of that file. */
 export interface PidStatm {
@@ -10,20 +10,8 @@ export interface PidStatm {
   readonly shared: number;
 }
 
-let cachedPageSize: number | undefined;
-
-/** The size of a page, the unit of statm, asked of getconf once. */
-export function pageSize(): number {
-  if (cachedPageSize === undefined) {
-    try {
-      const value = Number(execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8', timeout: 2000 }).trim());
-      cachedPageSize = Number.isInteger(value) && value > 0 ? value : 4096;
-    } catch {
-      cachedPageSize = 4096;
-    }
-  }
-  return cachedPageSize;
-}
+/** The size of a page, the unit of statm. */
+export const pageSize = (): number => getconf('PAGESIZE', 4096);
 
 export function parsePidStatm(text: string, page = pageSize()): PidStatm {
   const bytes = Buffer.from(text, 'latin1');

@@ -1,5 +1,6 @@
 import type { StoredSeries } from '../history/source.js';
 import { isComparison, type BinaryOp, type Expr, type SelectorExpr, type VectorMatching } from './ast.js';
+import { labelsKey } from '../metrics/labels.js';
 import type { Labels } from '../metrics/sample.js';
 import { PromqlError } from './parse.js';
 
@@ -264,11 +265,6 @@ function signature(labels: Labels, m: VectorMatching): string {
   return names.map((k) => `${k}\u0001${labels[k] ?? ''}`).join('\u0000');
 }
 
-const labelsKey = (labels: Labels): string =>
-  Object.keys(labels)
-    .sort()
-    .map((k) => `${k}\u0001${labels[k]}`)
-    .join('\u0000');
 
 const formatLabels = (labels: Labels): string => `{${Object.keys(labels).sort().map((k) => `${k}="${labels[k]}"`).join(', ')}}`;
 

@@ -1,4 +1,5 @@
 import type { Alert } from '../alerts/alert.js';
+import { labelsKey } from '../metrics/labels.js';
 import type { Point, StoredSeries } from '../history/source.js';
 import { evaluate, LOOKBACK_MS, type EvalData, type Labels } from '../promql/evaluate.js';
 import type { Expr } from '../promql/ast.js';
@@ -35,18 +36,13 @@ export interface RuleFailure {
 
 export interface RulesOutcome {
   readonly state: RulesState;
-  /** Pending and firing alerts, plus those that resolved at this evaluation (once). */
+  /** Pending and firing alerts (delivery derives the resolved ones from what is no longer here). */
   readonly alerts: readonly Alert[];
   /** Per alert rule: the most advanced state of its alerts (0 inactive, 1 pending, 2 firing) and how many fire. */
   readonly rules: ReadonlyArray<{ alertname: string; severity: string; state: 0 | 1 | 2; firing: number }>;
   readonly failures: readonly RuleFailure[];
 }
 
-export const labelsKey = (labels: Labels): string =>
-  Object.keys(labels)
-    .sort()
-    .map((k) => `${k}=${JSON.stringify(labels[k])}`)
-    .join(',');
 
 /** The longest range any rule selects: recorded series must be kept that long. */
 function longestRange(groups: readonly RuleGroup[]): number {
@@ -166,11 +162,8 @@ function stepAlertRule(rule: AlertRule, before: ReadonlyMap<string, ActiveAlert>
     const state = was?.state === 'firing' || t - activeAt >= rule.forMs ? 'firing' : 'pending';
     next.set(key, { labels, annotations, value: el.value, activeAt, state });
   }
+  // An alert no longer here has ended: delivery, which compares with what it sent, says it resolved.
   for (const a of next.values()) out.push(toAlert(a));
-  for (const [key, a] of before) {
-    // Only what fired is said to end: a pending alert that clears was never news.
-    if (!next.has(key) && a.state === 'firing') out.push({ ...toAlert(a), state: 'resolved', resolvedAt: t });
-  }
   return next;
 }
 

@@ -1,51 +1,62 @@
 import type { Logger } from 'pino';
 import type { Alert } from '../alerts/alert.js';
-import type { History } from '../history/history.js';
-import type { StoredSeries } from '../history/source.js';
-import type { MetricName } from '../metrics/catalog.js';
-import type { Sample, SeriesValue } from '../metrics/sample.js';
+import type { Config } from '../config/schema.js';
+import type { StoredSeries, SeriesSource } from '../history/source.js';
+import type { Stage } from '../metrics/sample.js';
+import type { Part, Settings } from '../part.js';
 import type { EvalData, Labels } from '../promql/evaluate.js';
-import type { Stage } from '../sampler/sampler.js';
 import { latestAtOrBefore } from './times.js';
 import { emptyRulesState, evaluateRules, type RulesState } from './engine.js';
 import type { RuleGroup } from './load.js';
 
-export interface RulesStage extends Stage {
-  /** Pending and firing alerts of the latest evaluation, and those that resolved in it. */
+export interface Rules extends Part {
+  /** Pending and firing alerts of the latest evaluation; delivery resolves those no longer offered. */
   alerts(): readonly Alert[];
-  /** What a reload hands to the next stage so pending and firing alerts carry on. */
+  /** What evaluation remembers between samples. */
   state(): RulesState;
 }
 
-export interface RulesStageOptions {
+export interface RulesOptions {
   /** The labels Prometheus would attach from its scrape config; the rules match on them. */
   readonly target: { readonly job: string; readonly instance: string };
-  readonly intervalSeconds: number;
-  /** The retired stage's state when a reload replaces it. */
-  readonly carried?: RulesState;
   readonly log?: Logger;
 }
 
-/**
- * The local rule evaluation stage: each sample it evaluates the loaded groups on the agent's history,
- * as a Prometheus scraping the agent would, and exports each alert rule's state.
- */
-export function createRulesStage(groups: readonly RuleGroup[], history: History, opts: RulesStageOptions): RulesStage {
-  let state = opts.carried ?? emptyRulesState();
-  let alerts: readonly Alert[] = [];
-  const failures = new Map<string, { group: string; rule: string; count: number }>();
-  for (const g of groups) for (const r of g.rules) failures.set(`${g.name}\u0000${r.name}`, { group: g.name, rule: r.name, count: 0 });
-  const loggedErrors = new Map<string, string>();
+/** The scrape target labels the agent's config gives the local evaluation. */
+export const targetOf = (config: Config): RulesOptions['target'] => ({ job: config.rules.job, instance: config.rules.instance });
 
-  return {
+/**
+ * The local rule evaluation: each sample it evaluates the loaded groups on the agent's history (which
+ * the pipeline's history stage has recorded this sample into), as a Prometheus scraping the agent
+ * would, and exports each alert rule's state. Without groups (rules.enabled off) it evaluates nothing.
+ * A reload keeps the state, so pending and firing alerts carry on.
+ */
+export function createRules(groupsAtStart: readonly RuleGroup[] | undefined, history: Pick<SeriesSource, 'select'>, opts: RulesOptions): Rules {
+  let groups = groupsAtStart ?? [];
+  let target = opts.target;
+  let state = emptyRulesState();
+  let alerts: readonly Alert[] = [];
+  let failures = new Map<string, { group: string; rule: string; count: number }>();
+  const loggedErrors = new Map<string, string>();
+  const countFailures = (): void => {
+    const next = new Map<string, { group: string; rule: string; count: number }>();
+    for (const g of groups) for (const r of g.rules) {
+      const key = `${g.name}\u0000${r.name}`;
+      next.set(key, failures.get(key) ?? { group: g.name, rule: r.name, count: 0 });
+    }
+    failures = next;
+  };
+  countFailures();
+
+  const stage: Stage = {
     name: 'rules',
     run(sample, sink) {
+      if (groups.length === 0) {
+        alerts = [];
+        return;
+      }
       const now = sample.timestamp;
-      // Collectors and earlier stages wrote this sample already; health series come after all stages,
-      // so record them here as the sampler will, or every rule on them would see a stale series.
-      history.record(sample);
-      history.record(healthOf(sample, opts.intervalSeconds));
-      const outcome = evaluateRules(groups, state, historyData(history, opts.target, [...state.evalTimes, now], now), now);
+      const outcome = evaluateRules(groups, state, historyData(history, target, [...state.evalTimes, now], now), now);
       state = outcome.state;
       alerts = outcome.alerts;
       for (const f of outcome.failures) {
@@ -62,19 +73,21 @@ export function createRulesStage(groups: readonly RuleGroup[], history: History,
       }
       for (const f of failures.values()) sink.set('contention_rule_evaluation_failures_total', { rule_group: f.group, rule: f.rule }, f.count);
     },
+  };
+
+  return {
+    stage,
     alerts: () => alerts,
     state: () => state,
+    reconfigure(next: Settings) {
+      groups = next.ruleGroups ?? [];
+      // Turned off, it forgets; turned on again, it starts afresh, as a new Prometheus would.
+      if (groups.length === 0) state = emptyRulesState();
+      target = targetOf(next.config);
+      countFailures();
+    },
+    stop() {},
   };
-}
-
-/** The health series the sampler adds after its stages, for what has run so far in this sample. */
-function healthOf(sample: Sample, intervalSeconds: number): Sample {
-  const families = new Map<MetricName, SeriesValue[]>([
-    ['contention_collector_success', sample.collectors.map((c) => ({ labels: { collector: c.name }, value: c.success ? 1 : 0 }))],
-    ['contention_last_sample_timestamp_seconds', [{ labels: {}, value: sample.timestamp / 1000 }]],
-    ['contention_sample_interval_seconds', [{ labels: {}, value: intervalSeconds }]],
-  ]);
-  return { timestamp: sample.timestamp, families, collectors: sample.collectors, facts: {} };
 }
 
 /**
@@ -83,7 +96,7 @@ function healthOf(sample: Sample, intervalSeconds: number): Sample {
  * without honor_labels), and `up` is 1, because the agent evaluating is the agent answering.
  * `sampleTimes` are the samples taken within reach of a selector, up to `now`.
  */
-export function historyData(history: Pick<History, 'select'>, target: RulesStageOptions['target'], sampleTimes: readonly number[], now: number): EvalData {
+export function historyData(history: Pick<SeriesSource, 'select'>, target: RulesOptions['target'], sampleTimes: readonly number[], now: number): EvalData {
   const withTarget = (labels: Labels): Labels => {
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(labels)) out[k === 'job' || k === 'instance' ? `exported_${k}` : k] = v;

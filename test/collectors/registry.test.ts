@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { collectorRegistry, enabledCollectors, linuxCollectors, windowsCollectors } from '../../agent/collectors/registry.js';
+import { enabledCollectors, linuxCollectors, windowsCollectors } from '../../agent/collectors/registry.js';
+import { currentPlatform } from '../../agent/platform/platform.js';
 import { COLLECTOR_NAMES } from '../../agent/collectors/names.js';
 import { windowsCpuCollector } from '../../agent/collectors/windows/cpu.js';
-import { windowsDiskQueueCollector } from '../../agent/collectors/windows/disk_queue.js';
-import { windowsKernelPoolsCollector } from '../../agent/collectors/windows/kernel_pools.js';
-import { windowsKernelTablesCollector } from '../../agent/collectors/windows/kernel_tables.js';
+import { windowsDiskQueueCollector } from '../../agent/collectors/windows/disk-queue.js';
+import { windowsKernelPoolsCollector } from '../../agent/collectors/windows/kernel-pools.js';
+import { windowsKernelTablesCollector } from '../../agent/collectors/windows/kernel-tables.js';
 import { windowsMemoryCollector } from '../../agent/collectors/windows/memory.js';
 import { configSchema } from '../../agent/config/schema.js';
 import { processCatalog } from '../../agent/metrics/catalog-processes.js';
@@ -18,23 +19,23 @@ const pdhCollectors = [windowsKernelTablesCollector, windowsKernelPoolsCollector
 
 describe('collectors by OS', () => {
   it('runs every collector on Linux', () => {
-    expect(Object.keys(collectorRegistry('linux')).sort()).toEqual([...COLLECTOR_NAMES].sort());
-    expect(collectorRegistry('linux')).toBe(linuxCollectors);
+    expect(Object.keys(currentPlatform('linux').collectors).sort()).toEqual([...COLLECTOR_NAMES].sort());
+    expect(currentPlatform('linux').collectors).toBe(linuxCollectors);
   });
 
   it('runs the same names on Windows, pressure stall left out rather than failing', () => {
-    expect(collectorRegistry('win32')).toBe(windowsCollectors);
+    expect(currentPlatform('win32').collectors).toBe(windowsCollectors);
     expect(Object.keys(windowsCollectors).sort()).toEqual(COLLECTOR_NAMES.filter((n) => n !== 'pressure').sort());
     for (const [name, spec] of Object.entries(windowsCollectors)) expect(spec.name).toBe(name);
   });
 
   it('lets the config switch Windows collectors by the same names, and ignores one Windows does not have', () => {
     const config = configSchema.parse({ collectors: { pressure: true, disk_queue: false } });
-    const names = enabledCollectors(config, 'win32').map((c) => c.name);
+    const names = enabledCollectors(config, windowsCollectors).map((c) => c.name);
     expect(names).not.toContain('pressure');
     expect(names).not.toContain('disk_queue');
     expect(names).toContain('processes');
-    expect(enabledCollectors(config, 'linux').map((c) => c.name)).toContain('pressure');
+    expect(enabledCollectors(config, linuxCollectors).map((c) => c.name)).toContain('pressure');
   });
 });
 

@@ -111,22 +111,56 @@ describe('config reload', () => {
 });
 
 describe('a /proc without PSI or diskstats', () => {
-  it('marks those collectors failed and still exports the others', async () => {
+  const fakeProc = (): string => {
     const procfs = mkdtempSync(join(tmpdir(), 'ca-proc-'));
     for (const rel of ['meminfo', 'stat', 'loadavg', 'sys/fs/file-nr', 'sys/kernel/pid_max', 'sys/kernel/threads-max', 'sys/vm/overcommit_memory']) {
       mkdirSync(dirname(join(procfs, rel)), { recursive: true });
       // copyFileSync sees procfs files as empty (they report size 0), so read and write them.
       writeFileSync(join(procfs, rel), readFileSync(join('/proc', rel)));
     }
+    return procfs;
+  };
+  const health = (series: ReturnType<typeof parseExposition>, name: string) =>
+    Object.fromEntries(series.filter((s) => s.name === name).map((s) => [s.labels.collector, s.value]));
+
+  it('shows those collectors as unsupported, not failing: logged once at info, and CollectorFailing stays inactive', async () => {
+    const procfs = fakeProc();
+    const file = writeConfig('sampling: { interval: 500ms, queue_interval: 250ms }\nrules: { enabled: true }\n');
+    const agent = await startAgent([`--config.file=${file}`, `--path.procfs=${procfs}`]);
+    try {
+      // A few samples, so "once" means once.
+      await waitFor(async () => {
+        const text = await (await fetch(`${agent.url}/metrics`)).text();
+        return parseExposition(text).some((s) => s.name === 'contention_alert_state' && s.labels.alertname === 'CollectorFailing');
+      }, 15_000, 'the local rules to run');
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      const series = parseExposition(await (await fetch(`${agent.url}/metrics`)).text());
+      const success = health(series, 'contention_collector_success');
+      expect(success).toMatchObject({ kernel_tables: 1, kernel_pools: 1, memory: 1, cpu: 1 });
+      expect(success).not.toHaveProperty('pressure');
+      expect(success).not.toHaveProperty('disk_queue');
+      expect(health(series, 'contention_collector_unsupported')).toEqual({ pressure: 1, disk_queue: 1 });
+      expect(series.some((s) => s.name === 'contention_pressure_stalled_seconds_total')).toBe(false);
+      expect(series.some((s) => s.name === 'contention_kernel_table_free_entries')).toBe(true);
+      // The shipped CollectorFailing rule, evaluated locally, is not even pending.
+      expect(series.find((s) => s.name === 'contention_alert_state' && s.labels.alertname === 'CollectorFailing')?.value).toBe(0);
+      const lines = agent.logs().split('\n');
+      expect(lines.filter((l) => /level=info .*msg="collector unsupported on this host" .*collector=pressure/.test(l))).toHaveLength(1);
+      expect(lines.filter((l) => /collector failed.*collector=(pressure|disk_queue)/.test(l))).toEqual([]);
+    } finally {
+      await agent.stop();
+    }
+  });
+
+  it('still fails a collector whose file is there but unreadable as PSI', async () => {
+    const procfs = fakeProc();
+    mkdirSync(join(procfs, 'pressure'));
+    for (const r of ['cpu', 'memory', 'io']) writeFileSync(join(procfs, 'pressure', r), 'not pressure at all\n');
     const agent = await startAgent([`--path.procfs=${procfs}`]);
     try {
       const series = parseExposition(await (await fetch(`${agent.url}/metrics`)).text());
-      const success = Object.fromEntries(
-        series.filter((s) => s.name === 'contention_collector_success').map((s) => [s.labels.collector, s.value]),
-      );
-      expect(success).toMatchObject({ pressure: 0, disk_queue: 0, kernel_tables: 1, kernel_pools: 1, memory: 1, cpu: 1 });
-      expect(series.some((s) => s.name === 'contention_pressure_stalled_seconds_total')).toBe(false);
-      expect(series.some((s) => s.name === 'contention_kernel_table_free_entries')).toBe(true);
+      expect(health(series, 'contention_collector_success')).toMatchObject({ pressure: 0 });
+      expect(health(series, 'contention_collector_unsupported')).toEqual({ disk_queue: 1 });
       expect(agent.logs()).toMatch(/collector failed.*collector=pressure/);
     } finally {
       await agent.stop();

@@ -1,14 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { bytesPerSeries, createHistory, type HistoryOptions } from '../../agent/history/history.js';
-import type { MetricName } from '../../agent/metrics/catalog.js';
 import type { Sample, SeriesValue } from '../../agent/metrics/sample.js';
+import { sampleOf } from '../helpers/builders.js';
 
 const OPTS: HistoryOptions = { rawSeconds: 60, sampleSeconds: 5, bucketSeconds: 30, retentionSeconds: 300, maxSeries: 50, families: ['contention_'] };
 const T0 = 1_700_000_000_000 - (1_700_000_000_000 % 30_000);
 
-function sample(timestamp: number, families: Record<string, SeriesValue[]>): Sample {
-  return { timestamp, families: new Map(Object.entries(families)) as Map<MetricName, SeriesValue[]>, collectors: [], facts: {} };
-}
+const sample = (timestamp: number, families: Record<string, SeriesValue[]>): Sample => sampleOf(timestamp, families);
 
 /** Records `contention_x` every 5 s for `seconds`, with value f(i). */
 function fill(h: ReturnType<typeof createHistory>, seconds: number, f: (i: number) => number, labels = {}) {

@@ -3,12 +3,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { valueOf } from '../../agent/metrics/sample.js';
 import { waitFor } from '../helpers/agent.js';
 import { killAllChildren, SCRIPTS, startChild } from '../helpers/children.js';
-import { childCriteria, startEngine, type EngineUnderTest } from './harness.js';
+import { childCriteria, startEngine } from '../helpers/engine.js';
 
-let running: EngineUnderTest | undefined;
 afterEach(async () => {
-  await running?.stop();
-  running = undefined;
   killAllChildren();
 });
 
@@ -17,14 +14,14 @@ describe('CPU shares under contention', () => {
     const prefix = `ca-hog-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
     const hogs = await Promise.all(['a', 'b'].map((x) => startChild(SCRIPTS.hog(), `${prefix}-${x}`)));
     const pids = hogs.map((h) => h.pid);
-    running = await startEngine(`criteria:
+    const running = await startEngine(`criteria:
 ${childCriteria('hogs', prefix)}policies:
   - name: day
     allocations: [{ criteria: hogs, cpu_percent: 10 }]
 active_policy: day
 enforcement: { nice: 12 }
 `);
-    const entries = (action: string) => running!.audit().filter((a) => a.action === action && pids.includes(a.pid as number));
+    const entries = (action: string) => running.audit().filter((a) => a.action === action && pids.includes(a.pid as number));
     // Two busy children on two CPUs: the host is contended and the hogs hold far more than 10%.
     await waitFor(() => entries('lower_priority').length === 2, 30_000, 'both hogs lowered');
     expect(pids.map((pid) => getPriority(pid))).toEqual([12, 12]);
@@ -64,7 +61,6 @@ enforcement: { nice: 12 }
     for (const h of hogs) h.proc.kill('SIGCONT');
     if (restores.length === 2) await waitFor(() => entries('lower_priority').length === 4, 30_000, 'both hogs lowered again');
     await running.stop();
-    running = undefined;
     expect(pids.map((pid) => getPriority(pid))).toEqual([0, 0]);
   });
 });

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../agent/config/load.js';
 import type { Config } from '../../agent/config/schema.js';
 import { compileSafetyRules, cpuWeightFor, decide, emptyState, type DecideInput, type PolicyState } from '../../agent/policy/decide.js';
+import { noteOf } from '../../agent/policy/engine.js';
 import type { ProcessRow } from '../../agent/process/table.js';
+import { processRow } from '../helpers/builders.js';
 
 const MiB = 2 ** 20;
 const SELF = { pid: 5000, ppid: 4999 };
@@ -23,14 +25,8 @@ criteria:
     include: [{ name: "batch*" }]
 `;
 
-function row(over: Partial<ProcessRow> & { pid: number }): ProcessRow {
-  return {
-    comm: 'web', exe: '/usr/bin/web', cmdline: 'web', argv0: 'web', uid: 1000, user: 'app', gid: 1000, group: 'app',
-    ppid: 300, startTime: 1_700_000_000_000 + over.pid, state: 'S', privateBytes: 10 * MiB, workingSetBytes: 10 * MiB, virtualBytes: 100 * MiB,
-    threads: 1, cpuSeconds: 0, handles: 10, criteria: ['web'], processGroup: 'web',
-    ...over,
-  };
-}
+const row = (over: Partial<ProcessRow> & { pid: number }): ProcessRow =>
+  processRow({ comm: 'web', exe: '/usr/bin/web', cmdline: 'web', argv0: 'web', ppid: 300, criteria: ['web'], processGroup: 'web', ...over });
 
 /** Runs the core over a sequence of (time, rows) and collects everything it decided. */
 function run(config: Config, steps: Array<{ at: number; rows: ProcessRow[]; cpu?: number }>, state: PolicyState = emptyState()) {
@@ -94,7 +90,8 @@ describe('policy decisions: memory limits', () => {
     const { outs } = run(config, [0, 10_000, 20_000].map((at) => ({ at, rows: [over] })));
     expect(outs[1]!.decisions).toMatchObject([{ verdict: 'act', violation: { action: 'log' } }]);
     expect(outs[2]!.decisions).toEqual([]);
-    expect(outs[2]!.violations.map((v) => v.note)).toEqual(['logged (action log)']);
+    expect(outs[2]!.violations.map((v) => v.outcome)).toEqual([{ kind: 'logged' }]);
+    expect(outs[2]!.violations.map((v) => noteOf(v.outcome))).toEqual(['logged (action log)']);
   });
 
   it('dry run decides but only says what it would do', () => {
@@ -123,7 +120,11 @@ active_policy: day
       { verdict: 'refused', violation: { subject: { pid: 711 } } },
     ]);
     expect(outs[1]!.decisions).toEqual([]);
-    expect(outs[1]!.violations.map((v) => v.note)).toEqual(['trimmed to the limit through memory.high', 'not trimmed: protected: matches enforcement.protected "sshd"']);
+    expect(outs[1]!.violations.map((v) => v.outcome)).toEqual([
+      { kind: 'acted', action: 'trim' },
+      { kind: 'refused', action: 'trim', reason: 'protected: matches enforcement.protected "sshd"' },
+    ]);
+    expect(outs[1]!.violations.map((v) => noteOf(v.outcome))).toEqual(['trimmed to the limit through memory.high', 'not trimmed: protected: matches enforcement.protected "sshd"']);
   });
 });
 
@@ -166,7 +167,7 @@ describe('policy decisions: safety rules', () => {
     ]);
     const verdicts = outs.map((o) => o.decisions.map((d) => (d.kind === 'limit' ? d.verdict : d.kind)));
     expect(verdicts).toEqual([[], ['act', 'act', 'rate_limited'], [], ['act']]);
-    expect(outs[2]!.violations.find((v) => v.subject.pid === 703)!.note).toMatch(/rate limit/);
+    expect(outs[2]!.violations.find((v) => v.subject.pid === 703)!.outcome).toMatchObject({ kind: 'rate_limited', reason: expect.stringMatching(/^stop rate limit reached/) });
   });
 
   it('holds to the global stop rate across policies', () => {

@@ -2,12 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/agent.js';
 import { killAllChildren, startChild } from '../helpers/children.js';
-import { alive, auditOf, childCriteria, counter, exitWithin, holdFds, startEngine, type EngineUnderTest } from './harness.js';
+import { alive, auditOf, childCriteria, counter, exitWithin, holdFds, startEngine } from '../helpers/engine.js';
 
-let running: EngineUnderTest | undefined;
 afterEach(async () => {
-  await running?.stop();
-  running = undefined;
   killAllChildren();
 });
 
@@ -15,7 +12,7 @@ describe('policy safety rules on real processes', () => {
   it('leaves a protected child past its limit alive, and the alert says why', async () => {
     const title = `caprot${Math.random().toString(36).slice(2, 8)}`;
     const child = await startChild(`process.title = '${title}'; ${holdFds(40)}`);
-    running = await startEngine(`criteria:
+    const running = await startEngine(`criteria:
   - name: guarded
     include: [{ name: ${title}, user: root }]
 policies:
@@ -26,9 +23,9 @@ policies:
 active_policy: guard
 enforcement: { protected: ["caprot*"], stop_grace: 1s }
 `);
-    await waitFor(() => auditOf(running!, 'stop').length > 0, 20_000, 'the refusal audit line');
+    await waitFor(() => auditOf(running, 'stop').length > 0, 20_000, 'the refusal audit line');
     expect(auditOf(running, 'stop')).toEqual([expect.objectContaining({ pid: child.pid, outcome: 'refused', reason: 'protected: matches enforcement.protected "caprot*"' })]);
-    await waitFor(() => running!.engine.alerts().length > 0, 5000, 'the alert');
+    await waitFor(() => running.engine.alerts().length > 0, 5000, 'the alert');
     expect(running.engine.alerts()[0]!.annotations.summary).toMatch(/not stopped: protected: matches enforcement.protected "caprot\*"/);
     expect(await exitWithin(child.proc, 2000)).toBeUndefined();
     expect(alive(child)).toBe(true);
@@ -37,7 +34,7 @@ enforcement: { protected: ["caprot*"], stop_grace: 1s }
   it('holds to the stop rate limit: past it, children live and the agent alerts instead', async () => {
     const prefix = `ca-rate-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
     const children = await Promise.all(['a', 'b', 'c'].map((x) => startChild(holdFds(40), `${prefix}-${x}`)));
-    running = await startEngine(`criteria:
+    const running = await startEngine(`criteria:
 ${childCriteria('many', prefix)}policies:
   - name: guard
     allocations:
@@ -46,9 +43,9 @@ ${childCriteria('many', prefix)}policies:
 active_policy: guard
 enforcement: { max_stops_per_hour: 1, stop_grace: 1s }
 `);
-    await waitFor(() => auditOf(running!, 'stop').filter((a) => a.outcome === 'stopped').length === 1 && auditOf(running!, 'stop').length === 3, 20_000, 'one stop and two refusals');
+    await waitFor(() => auditOf(running, 'stop').filter((a) => a.outcome === 'stopped').length === 1 && auditOf(running, 'stop').length === 3, 20_000, 'one stop and two refusals');
     const samplesThen = running.samples().length;
-    await waitFor(() => running!.samples().length >= samplesThen + 4, 10_000, 'four more samples');
+    await waitFor(() => running.samples().length >= samplesThen + 4, 10_000, 'four more samples');
     expect(children.filter(alive)).toHaveLength(2);
     const entries = auditOf(running, 'stop');
     expect(entries.map((e) => e.outcome).sort()).toEqual(['rate_limited', 'rate_limited', 'stopped']);
@@ -63,7 +60,7 @@ enforcement: { max_stops_per_hour: 1, stop_grace: 1s }
     const cmdlineOf = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'latin1').replace(/\0+$/, '').split('\0').join(' ');
     const exactly = (text: string) => JSON.stringify(`^${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
     const root = process.getuid?.() === 0 ? ', user: root' : '';
-    running = await startEngine(`criteria:
+    const running = await startEngine(`criteria:
   - { name: self, include: [{ cmdline: ${exactly(cmdlineOf(process.pid))}${root} }] }
   - { name: parent, include: [{ cmdline: ${exactly(cmdlineOf(process.ppid))}${root} }] }
 policies:
@@ -74,7 +71,7 @@ policies:
 active_policy: guard
 enforcement: { dry_run: true }
 `);
-    const reason = (pid: number) => auditOf(running!, 'stop').find((a) => a.pid === pid)?.reason;
+    const reason = (pid: number) => auditOf(running, 'stop').find((a) => a.pid === pid)?.reason;
     await waitFor(() => reason(process.pid) !== undefined && reason(process.ppid) !== undefined, 15_000, 'both refusals');
     expect(reason(process.pid)).toBe('the agent never acts on itself');
     expect(reason(process.ppid)).toBe('the agent never acts on its parent');
@@ -83,7 +80,7 @@ enforcement: { dry_run: true }
 
   it('does not stop a root process unless its criteria names user root', async () => {
     const child = await startChild(holdFds(40));
-    running = await startEngine(`criteria:
+    const running = await startEngine(`criteria:
   - { name: kid, include: [{ cmdline: ${JSON.stringify(child.token)} }] }
 policies:
   - name: guard
@@ -91,7 +88,7 @@ policies:
 active_policy: guard
 enforcement: { stop_grace: 1s }
 `);
-    await waitFor(() => auditOf(running!, 'stop').length === 1, 15_000, 'the decision');
+    await waitFor(() => auditOf(running, 'stop').length === 1, 15_000, 'the decision');
     const [entry] = auditOf(running, 'stop');
     if (process.getuid?.() === 0) {
       expect(entry).toMatchObject({ pid: child.pid, outcome: 'refused', reason: 'runs as root and criteria "kid" does not name user root' });
@@ -104,14 +101,14 @@ enforcement: { stop_grace: 1s }
 
   it('in a dry run, says what it would stop and leaves the process running', async () => {
     const child = await startChild(holdFds(40));
-    running = await startEngine(`criteria:
+    const running = await startEngine(`criteria:
 ${childCriteria('kid', child.token)}policies:
   - name: guard
     allocations: [{ criteria: kid, max_handles: { limit: 30, action: stop } }]
 active_policy: guard
 enforcement: { dry_run: true, stop_grace: 1s }
 `);
-    await waitFor(() => auditOf(running!, 'stop').length === 1, 15_000, 'the decision');
+    await waitFor(() => auditOf(running, 'stop').length === 1, 15_000, 'the decision');
     expect(auditOf(running, 'stop')[0]).toMatchObject({ pid: child.pid, outcome: 'dry_run', dry_run: true });
     expect(running.logs().find((l) => l.msg === 'dry run: policy would stop this process')).toMatchObject({ pid: child.pid, measure: 'handles' });
     expect(await exitWithin(child.proc, 1500)).toBeUndefined();

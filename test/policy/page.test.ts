@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startAgent, writeConfig } from '../helpers/agent.js';
 import { launchChromium, openPage } from '../helpers/browser.js';
 import { killAllChildren, startChild } from '../helpers/children.js';
-import { childCriteria, holdFds } from './harness.js';
+import { childCriteria, holdFds } from '../helpers/engine.js';
 
 afterAll(killAllChildren);
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseExposition, startAgent, waitFor, writeConfig } from '../helpers/agent.js';
 import { killAllChildren, SCRIPTS, startChild } from '../helpers/children.js';
-import { childCriteria, holdFds } from './harness.js';
+import { childCriteria, holdFds } from '../helpers/engine.js';
 
 afterAll(killAllChildren);
 

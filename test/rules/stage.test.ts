@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { createHistory } from '../../agent/history/history.js';
+import { configSchema } from '../../agent/config/schema.js';
+import type { History } from '../../agent/history/history.js';
+import { createHistoryStage } from '../../agent/history/stage.js';
 import type { MetricName } from '../../agent/metrics/catalog.js';
 import type { Sample, SeriesValue, Sink } from '../../agent/metrics/sample.js';
 import { parseRuleText, type RuleGroup } from '../../agent/rules/load.js';
-import { createRulesStage, historyData } from '../../agent/rules/stage.js';
+import { createRules, historyData, type Rules } from '../../agent/rules/stage.js';
+import { recordingSink, testHistory } from '../helpers/builders.js';
 
 const RULES = `
 groups:
@@ -29,7 +32,7 @@ const loaded = parseRuleText(RULES, 'test.yml');
 if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
 const groups: RuleGroup[] = loaded.groups;
 
-const history = () => createHistory({ rawSeconds: 3600, sampleSeconds: 60, bucketSeconds: 300, retentionSeconds: 86_400, maxSeries: 100, families: ['contention_'] });
+const history = () => testHistory({ sampleSeconds: 60, maxSeries: 100 });
 
 function sample(minute: number, free: number | undefined): Sample {
   const families = new Map<MetricName, SeriesValue[]>();
@@ -40,27 +43,27 @@ function sample(minute: number, free: number | undefined): Sample {
     ]);
     families.set('contention_kernel_table_size_entries', [{ labels: { table: 'pids' }, value: 10 }]);
   }
-  return { timestamp: Date.UTC(2026, 0, 1) + minute * 60_000, families, collectors: [{ name: 'kernel_tables', success: true, durationSeconds: 0 }], facts: {} };
+  return { timestamp: Date.UTC(2026, 0, 1) + minute * 60_000, families, collectors: [{ name: 'kernel_tables', status: 'ok', durationSeconds: 0 }], facts: {} };
 }
 
-function recordingSink() {
-  const set: Array<{ metric: string; labels: Record<string, string>; value: number }> = [];
-  const sink: Sink = { set: (metric, labels, value) => void set.push({ metric, labels: labels as Record<string, string>, value }), publish: () => undefined };
-  const value = (metric: string, labels: Record<string, string>) => set.find((s) => s.metric === metric && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
-  return { sink, value };
+/** One sample through the pipeline's order: the history stage records it, then the rules evaluate. */
+function step(rules: Rules, h: History, s: Sample, sink: Sink): void {
+  createHistoryStage(h, { watchedProcesses: () => [] }).recordMeasured(s, sink);
+  void rules.stage.run(s, sink);
 }
+
 
 const target = { job: 'contention-agent', instance: 'host-1' };
 
 describe('the rules stage', () => {
   it('runs pending → firing → resolved on sampled history and exports each rule state', () => {
     const h = history();
-    const stage = createRulesStage(groups, h, { target, intervalSeconds: 60 });
+    const stage = createRules(groups, h, { target });
     const states: number[] = [];
     const free = [20000, 9000, 9000, 9000, 9000, 20000];
     free.forEach((f, minute) => {
       const { sink, value } = recordingSink();
-      stage.run(sample(minute, f), sink);
+      step(stage, h, sample(minute, f), sink);
       states.push(value('contention_alert_state', { alertname: 'PtesLow', severity: 'critical' })!);
       // up is the agent itself: never absent locally.
       expect(value('contention_alert_state', { alertname: 'Absent', severity: 'warning' })).toBe(0);
@@ -69,10 +72,10 @@ describe('the rules stage', () => {
     expect(states).toEqual([0, 1, 1, 2, 2, 0]);
   });
 
-  it('labels alerts with the target job and instance, renders annotations, and hands over pending and firing state on reload', () => {
+  it('labels alerts with the target job and instance, renders annotations, and keeps pending and firing state across a reload', () => {
     const h = history();
-    const first = createRulesStage(groups, h, { target, intervalSeconds: 60 });
-    for (let m = 0; m < 4; m++) first.run(sample(m, 9000), recordingSink().sink);
+    const first = createRules(groups, h, { target });
+    for (let m = 0; m < 4; m++) step(first, h, sample(m, 9000), recordingSink().sink);
     const firing = first.alerts().find((a) => a.labels.alertname === 'PtesLow')!;
     expect(firing).toEqual({
       labels: { alertname: 'PtesLow', severity: 'critical', table: 'system_ptes', job: 'contention-agent', instance: 'host-1' },
@@ -81,23 +84,24 @@ describe('the rules stage', () => {
       state: 'firing',
       source: 'rules',
     });
-    const second = createRulesStage(groups, h, { target, intervalSeconds: 60, carried: first.state() });
-    second.run(sample(4, 9000), recordingSink().sink);
-    expect(second.alerts().find((a) => a.labels.alertname === 'PtesLow')).toMatchObject({ state: 'firing', activeAt: firing.activeAt });
-    // A fresh stage without the carried state starts over at pending.
-    const fresh = createRulesStage(groups, h, { target, intervalSeconds: 60 });
-    fresh.run(sample(5, 9000), recordingSink().sink);
+    first.reconfigure({ config: configSchema.parse({ rules: { job: target.job, instance: target.instance } }), ruleGroups: groups });
+    step(first, h, sample(4, 9000), recordingSink().sink);
+    expect(first.alerts().find((a) => a.labels.alertname === 'PtesLow')).toMatchObject({ state: 'firing', activeAt: firing.activeAt });
+    // A fresh evaluation without that state starts over at pending.
+    const fresh = createRules(groups, h, { target });
+    step(fresh, h, sample(5, 9000), recordingSink().sink);
     expect(fresh.alerts().find((a) => a.labels.alertname === 'PtesLow')).toMatchObject({ state: 'pending' });
   });
 
   it('ends an alert when its series leaves the sample (stale), and counts rules that fail', () => {
     const h = history();
-    const stage = createRulesStage(groups, h, { target, intervalSeconds: 60 });
-    for (let m = 0; m < 3; m++) stage.run(sample(m, 9000), recordingSink().sink);
+    const stage = createRules(groups, h, { target });
+    for (let m = 0; m < 3; m++) step(stage, h, sample(m, 9000), recordingSink().sink);
     expect(stage.alerts().find((a) => a.labels.alertname === 'PtesLow')?.state).toBe('firing');
     const { sink, value } = recordingSink();
-    stage.run(sample(3, undefined), sink);
-    expect(stage.alerts().find((a) => a.labels.alertname === 'PtesLow')).toMatchObject({ state: 'resolved', resolvedAt: sample(3, 0).timestamp });
+    step(stage, h, sample(3, undefined), sink);
+    // No longer offered: delivery, the one place that derives it, sends it as resolved.
+    expect(stage.alerts().find((a) => a.labels.alertname === 'PtesLow')).toBeUndefined();
     // Two tables on one instance cannot be matched on(instance) one-to-one: the rule fails each sample it has data.
     expect(value('contention_rule_evaluation_failures_total', { rule_group: 'g', rule: 'Ambiguous' })).toBe(3);
     expect(value('contention_rule_evaluation_failures_total', { rule_group: 'g', rule: 'PtesLow' })).toBe(0);

@@ -7,7 +7,7 @@
  * functions; writing runs only on Windows.
  */
 import type { Alert } from '../../alerts/alert.js';
-import type { Stage } from '../../sampler/sampler.js';
+import type { Stage } from '../../metrics/sample.js';
 import { loadWin32, type Pointer } from './ffi.js';
 
 export const EVENT_SOURCE = 'contention-agent';

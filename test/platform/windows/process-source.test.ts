@@ -2,11 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { processesCollectorOver } from '../../../agent/collectors/processes.js';
 import { configSchema } from '../../../agent/config/schema.js';
 import type { MetricName } from '../../../agent/metrics/catalog.js';
-import type { Labels, SampleFacts, Sink } from '../../../agent/metrics/sample.js';
+import type { Labels } from '../../../agent/metrics/sample.js';
 import { nativeRow, readErrors } from '../../../agent/platform/windows/process-source.js';
 import { decodeProcessInformation } from '../../../agent/platform/windows/process-info.js';
 import type { ProcessSource } from '../../../agent/process/source.js';
 import type { QueueWatch } from '../../../agent/sampler/queue-watch.js';
+import { recordingSink } from '../../helpers/builders.js';
 import { buildProcessBuffer, filetime, waiting, type ProcessSpec } from './spi-buffer.js';
 
 const now = Date.UTC(2026, 10, 24, 18, 0, 0);
@@ -91,12 +92,7 @@ describe('the processes collector over the native list', () => {
 
   async function sampleOnce() {
     const collector = processesCollectorOver(() => recordedSource()).create({ config, procfs: '/proc', sysfs: '/sys', queueWatch });
-    const series: Array<{ metric: MetricName; labels: Labels; value: number }> = [];
-    const facts: SampleFacts = {};
-    const sink: Sink = {
-      set: (metric, labels, value) => void series.push({ metric, labels: labels as Labels, value }),
-      publish: (key, value) => void (facts[key] = value),
-    };
+    const { sink, series, facts } = recordingSink();
     await collector.update(sink);
     return { series, facts };
   }

@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDiskstats } from '../procfs/diskstats.js';
 import { readProcFile } from '../procfs/read.js';
-import type { CollectorSpec } from './collector.js';
+import { isAbsent, unsupported, type CollectorSpec } from './collector.js';
 
 export const diskQueueCollector: CollectorSpec = {
   name: 'disk_queue',
@@ -12,7 +12,7 @@ export const diskQueueCollector: CollectorSpec = {
     const exclude = new RegExp(config.disk.device_exclude);
     return {
       update(sink) {
-        const disks = parseDiskstats(readProcFile(join(procfs, 'diskstats')));
+        const disks = parseDiskstats(readDiskstats(join(procfs, 'diskstats')));
         const whole = wholeDiskNames(sysfs);
         const peaks = queueWatch.takeDiskPeaks();
         for (const disk of disks) {
@@ -41,4 +41,14 @@ function wholeDiskNames(sysfs: string): Set<string> | undefined {
 export function isWholeDisk(device: string, whole: Set<string> | undefined): boolean {
   if (whole) return whole.has(device);
   return !/^((h|s|v|xv)d[a-z]+\d+|nvme\d+n\d+p\d+|mmcblk\d+p\d+)$/.test(device);
+}
+
+/** Some containers and sandboxes have no diskstats: unsupported there, not failing. */
+function readDiskstats(path: string): string {
+  try {
+    return readProcFile(path);
+  } catch (err) {
+    if (isAbsent(err)) throw unsupported(`${path} is absent: no block device statistics on this host`);
+    throw err;
+  }
 }

@@ -3,21 +3,18 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { cpuCollector } from '../../agent/collectors/cpu.js';
-import { processesCollector } from '../../agent/collectors/processes.js';
+import { onTestFinished } from 'vitest';
+import { createAgent, type Agent } from '../../agent/agent.js';
 import { parseConfigText } from '../../agent/config/load.js';
 import type { Config } from '../../agent/config/schema.js';
-import { createLeakDetector } from '../../agent/detect/leak-stage.js';
 import { createLogger } from '../../agent/log.js';
 import { seriesOf, type Sample } from '../../agent/metrics/sample.js';
-import { createLinuxProcessControl } from '../../agent/platform/linux/process-control.js';
-import { createPolicyEngine, type PolicyEngine } from '../../agent/policy/engine.js';
-import { createAgentHistory } from '../../agent/runtime.js';
-import { createExpositionRenderer } from '../../agent/sampler/exposition.js';
-import { startQueueWatch } from '../../agent/sampler/queue-watch.js';
-import { createSampler, type Sampler } from '../../agent/sampler/sampler.js';
+import { linuxPlatform } from '../../agent/platform/platform.js';
+import type { PolicyEngine } from '../../agent/policy/engine.js';
+import type { Sampler } from '../../agent/sampler/sampler.js';
 
 export interface EngineUnderTest {
+  readonly agent: Agent;
   readonly engine: PolicyEngine;
   readonly sampler: Sampler;
   readonly config: Config;
@@ -33,13 +30,15 @@ export interface EngineUnderTest {
 }
 
 /**
- * The policy engine in this process on the real sampling path: the cpu and processes collectors on
- * the real /proc, the detector stage (which records the history evidence reads), then the engine's
- * stage, sampling every `interval`. The audit log and evidence go to a fresh temp directory.
+ * The policy engine in this process on the real sampling path, built by the agent's own assembly:
+ * the cpu and processes collectors on the real /proc (the others are switched off), the history the
+ * evidence reads, the detector, then the engine, sampling every `interval`. The audit log and
+ * evidence go to a fresh temp directory. Call it inside a test: it stops when that test finishes.
  */
 export async function startEngine(yaml: string, interval = '500ms'): Promise<EngineUnderTest> {
   const dir = mkdtempSync(join(tmpdir(), 'ca-policy-'));
   const text = `sampling: { interval: ${interval}, queue_interval: 250ms }
+collectors: { kernel_tables: false, kernel_pools: false, memory: false, disk_queue: false, pressure: false, host_info: false }
 ${yaml}`.replace(/enforcement:\s*\{/, `enforcement: { audit_log: { path: ${JSON.stringify(join(dir, 'audit.jsonl'))} }, evidence_dir: ${JSON.stringify(join(dir, 'evidence'))}, `);
   const parsed = parseConfigText(text, 'policy-test.yaml');
   if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
@@ -47,23 +46,16 @@ ${yaml}`.replace(/enforcement:\s*\{/, `enforcement: { audit_log: { path: ${JSON.
   if (!config.enforcement.audit_log.path.startsWith(dir)) throw new Error('the test config needs an `enforcement: { ... }` mapping');
   const lines: string[] = [];
   const log = createLogger('info', 'json', new Writable({ write: (chunk, _e, done) => (lines.push(String(chunk)), done()) }));
-  const history = createAgentHistory(config);
-  const engine = createPolicyEngine({ config, log, control: await createLinuxProcessControl(), history });
-  const queueWatch = startQueueWatch('/proc', config.sampling.queue_interval);
-  const ctx = { config, procfs: '/proc', sysfs: '/sys', queueWatch };
+  const agent = await createAgent({ config, platform: linuxPlatform, log });
   const samples: Sample[] = [];
-  const sampler = createSampler({
-    collectors: [cpuCollector, processesCollector].map((spec) => ({ spec, instance: spec.create(ctx) })),
-    stages: [createLeakDetector(history, config), engine.stage],
-    renderer: createExpositionRenderer(),
-    intervalSeconds: config.sampling.interval,
-    log,
-  });
-  sampler.onSample((s) => void samples.push(s));
-  sampler.start();
+  agent.sampler.onSample((s) => void samples.push(s));
+  agent.start();
+  // Stopped with the test that started it (priorities it lowered go back), pass or fail.
+  onTestFinished(() => agent.stop());
   return {
-    engine,
-    sampler,
+    agent,
+    engine: agent.policy,
+    sampler: agent.sampler,
     config,
     dir,
     logs: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>),
@@ -75,11 +67,7 @@ ${yaml}`.replace(/enforcement:\s*\{/, `enforcement: { audit_log: { path: ${JSON.
       }
     },
     samples: () => samples,
-    async stop() {
-      sampler.stop();
-      queueWatch.stop();
-      await engine.stop();
-    },
+    stop: () => agent.stop(),
   };
 }
 
