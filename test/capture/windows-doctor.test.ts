@@ -96,8 +96,8 @@ describe('doctor on Windows registry values', () => {
     expect(c).toMatchObject({ verdict: 'ready', reason: expect.stringContaining('PS/2 (i8042prt) keyboards only') });
   });
 
-  it('the agent\'s privileges: without SeDebugPrivilege enabled it dumps only its own account\'s processes', () => {
-    expect(byKind(judgeWindows({ ...prepared, debugPrivilege: 'disabled' }), 'process_dump')).toMatchObject({ verdict: 'not_ready', reason: expect.stringContaining('held but not enabled') });
+  it('the agent\'s privileges: without SeDebugPrivilege it dumps only its own account\'s processes; held but disabled, it enables it', () => {
+    expect(byKind(judgeWindows({ ...prepared, debugPrivilege: 'disabled' }), 'process_dump')).toMatchObject({ verdict: 'ready', reason: expect.stringContaining('until it enables it for a dump') });
     expect(byKind(judgeWindows({ ...prepared, debugPrivilege: 'absent' }), 'process_dump').fix).toContain('SeDebugPrivilege');
     expect(byKind(judgeWindows({ ...prepared, miniDumpWriteDump: false }), 'process_dump').verdict).toBe('not_ready');
   });

@@ -27,7 +27,7 @@ describe('Windows API declarations', () => {
       'QueryFullProcessImageNameW', 'WaitForSingleObject', 'GetLastError', 'OpenProcessToken',
       'GetTokenInformation', 'LookupAccountSidW', 'RegisterEventSourceW', 'ReportEventW', 'DeregisterEventSource',
       'GetCurrentProcess', 'K32GetPerformanceInfo', 'CreateFileW', 'RegOpenKeyExW', 'RegGetValueW',
-      'RegCloseKey', 'LookupPrivilegeValueW',
+      'RegCloseKey', 'LookupPrivilegeValueW', 'AdjustTokenPrivileges',
     ];
     expect(names.sort()).toEqual([...promised].sort());
     const dbghelp: Array<keyof DbgHelpApi> = ['MiniDumpWriteDump'];
