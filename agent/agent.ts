@@ -1,6 +1,8 @@
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { createDelivery, type Delivery } from './alerts/delivery.js';
+import { createPlatformDumper } from './capture/capture.js';
+import { createCaptures, type Captures } from './capture/captures.js';
 import type { Collector, CollectorSpec } from './collectors/collector.js';
 import { enabledCollectors } from './collectors/registry.js';
 import type { Config } from './config/schema.js';
@@ -34,6 +36,8 @@ export interface Agent {
   readonly detector: LeakDetector;
   readonly rules: Rules;
   readonly policy: PolicyEngine;
+  /** Process dumps before stops and at first leak flags. */
+  readonly captures: Captures;
   readonly delivery: Delivery;
   readonly sampler: Sampler;
   /** The config in force (web and history settings stay as at start). */
@@ -113,12 +117,23 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
   );
   const detector = createLeakDetector(history, config);
   const rules = createRules(opts.ruleGroups, history, { target: targetOf(config), log });
+  // Dumps are audited by the policy engine, which asks for one before each stop.
+  const captures: Captures = createCaptures({
+    config,
+    log,
+    dumper: await createPlatformDumper(config, platform.os === 'windows' ? 'win32' : 'linux'),
+    alerts: () => [...detector.alerts(), ...rules.alerts(), ...policy.alerts()],
+    onRecord: (record) => {
+      if (record.trigger !== 'before_stop') policy.recordCapture(record);
+    },
+  });
   // The policy engine's clocks, rate limits and the priorities it changed outlive reloads.
   const policy = createPolicyEngine({
     config,
     log,
     control: await platform.createProcessControl(config),
     history,
+    capture: (req) => captures.capture(req),
     ...(eventLog
       ? {
           onRecord: (e) => {
@@ -131,8 +146,8 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
   });
   const historyStage = createHistoryStage(history, { watchedProcesses: (rows) => detector.watchedProcesses(rows) });
   // Rules without groups (rules.enabled off) are left out of the pipeline: no stage, no health series.
-  const stagesFor = (s: Settings): Stage[] => [detector.stage, ...(s.ruleGroups ? [rules.stage] : []), policy.stage, delivery.stage, ...(eventLog ? [eventLogMetricsStage(eventLog)] : [])];
-  const parts: readonly Part[] = [detector, rules, policy, delivery];
+  const stagesFor = (s: Settings): Stage[] => [detector.stage, ...(s.ruleGroups ? [rules.stage] : []), policy.stage, captures.stage, delivery.stage, ...(eventLog ? [eventLogMetricsStage(eventLog)] : [])];
+  const parts: readonly Part[] = [detector, rules, policy, captures, delivery];
 
   let sampling = createCollectors(config, platform);
   let stopping: Promise<void> | undefined;
@@ -157,6 +172,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     detector,
     rules,
     policy,
+    captures,
     delivery,
     sampler,
     config: () => config,
@@ -180,6 +196,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     detector.stop();
     rules.stop();
     // Priorities and weights the policy lowered go back before the agent exits (and are logged).
+    await captures.stop();
     await policy.stop();
     eventLog?.close();
   }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { UsageError } from '../cli/args.js';
 import { createCapturer, createPlatformDumper, type CaptureRecord } from '../capture/capture.js';
+import { captureDirName } from '../capture/dir-name.js';
 import { assessCaptureReadiness } from '../capture/doctor.js';
 import { writeHostSnapshot } from '../capture/host-snapshot.js';
 import type { Config } from '../config/schema.js';
@@ -10,9 +11,6 @@ import { openAuditLog } from '../policy/audit.js';
 import { createOneShotSampler } from '../agent.js';
 import { currentPlatform } from '../platform/platform.js';
 import { formatBytes } from '../text/bytes.js';
-
-/** The evidence directory of one capture: its time, pid and why, so name order is age order. */
-export const captureDirName = (now: number, pid: number, trigger: string): string => `${new Date(now).toISOString().replace(/[:.]/g, '-')}-${pid}-${trigger}`;
 
 /**
  * Dumps one running process on demand, with a host snapshot, into a new evidence directory, within
