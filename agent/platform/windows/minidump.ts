@@ -113,5 +113,5 @@ export function createMiniDumper(withMemory: boolean): ProcessDumper {
   };
 }
 
-/** Process handles a stuck MiniDumpWriteDump still uses: never closed under it. */
-const abandoned = new WeakSet<object>();
+/** Process handles a stuck MiniDumpWriteDump still uses: never closed under it (a few at most, one per timeout). */
+const abandoned = new Set<unknown>();
