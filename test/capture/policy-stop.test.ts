@@ -3,6 +3,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { leakCaptureTargets } from '../../agent/capture/leak-trigger.js';
+import { clockTicksPerSecond } from '../../agent/procfs/clock-ticks.js';
 import { createPageState } from '../../agent/http/state.js';
 import { seriesOf } from '../../agent/metrics/sample.js';
 import { waitFor } from '../helpers/agent.js';
@@ -108,3 +109,51 @@ describe('which process a first leak flag dumps', () => {
     expect(leakCaptureTargets([{ ...leak({ subject_kind: 'host', subject: 'commit' }), labels: { alertname: 'CommitNearLimit', group: 'web' } }], rows, criteria, new Map(), 0, 1)).toEqual([]);
   });
 });
+
+describe('a dump at a first leak flag (capture.on_leak)', () => {
+  it('dumps the flagged group\'s process once per period, with a host snapshot, and tells the auditor', async () => {
+    requireTool('gdb');
+    const { createCaptures } = await import('../../agent/capture/captures.js');
+    const { createGcoreDumper } = await import('../../agent/platform/linux/gcore.js');
+    const { configSchema } = await import('../../agent/config/schema.js');
+    const { createLogger } = await import('../../agent/log.js');
+    const { processRow, recordingSink, sampleOf } = await import('../helpers/builders.js');
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const child = await startChild(SCRIPTS.leak(1, 200));
+    const dir = mkdtempSync(join(tmpdir(), 'ca-leak-capture-'));
+    const config = configSchema.parse({
+      criteria: [{ name: 'web', include: [{ cmdline: child.token }] }],
+      capture: { on_leak: true, leak_period: '1h' },
+      enforcement: { evidence_dir: join(dir, 'evidence'), audit_log: { path: join(dir, 'audit.jsonl') } },
+    });
+    const audited: unknown[] = [];
+    const flag: Alert = { labels: { alertname: 'LeakSuspected', severity: 'warning', subject_kind: 'process_group', subject: 'web', resource: 'private_bytes', group: 'web' }, annotations: {}, activeAt: 0, state: 'firing', source: 'detector' };
+    const captures = createCaptures({ config, log: createLogger('error', 'json'), dumper: createGcoreDumper(), alerts: () => [flag], onRecord: (r) => audited.push(r) });
+    const rows = [processRow({ pid: child.pid, startTime: startTimeOf(child.pid), processGroup: 'web', criteria: ['web'], comm: 'node' })];
+    const t0 = Date.now();
+    captures.stage.run(sampleOf(t0, {}, { processes: { rows, timestamp: t0 } }), recordingSink().sink);
+    // The same flag a sample later, within the period: no second dump.
+    captures.stage.run(sampleOf(t0 + 1000, {}, { processes: { rows, timestamp: t0 + 1000 } }), recordingSink().sink);
+    await captures.stop();
+    expect(captures.recent()).toEqual([expect.objectContaining({ trigger: 'leak', criteria: 'web', pid: child.pid, outcome: 'captured' })]);
+    expect(audited).toHaveLength(1);
+    const record = captures.recent()[0]!;
+    expect(coreIdentity(record.file!).pid).toBe(child.pid);
+    expect(existsSync(join(record.dir, 'host.json'))).toBe(true);
+    expect(child.proc.exitCode).toBeNull();
+    const sink = recordingSink();
+    captures.stage.run(sampleOf(t0 + 2000, {}, {}), sink.sink);
+    expect(sink.value('contention_capture_dumps_total', { trigger: 'leak', outcome: 'captured' })).toBe(1);
+    expect(sink.value('contention_capture_kept_dumps')).toBe(1);
+    rmSync(dir, { recursive: true, force: true });
+  }, 120_000);
+});
+
+/** The process table's start time of a live pid (Unix ms), as the agent computes it. */
+function startTimeOf(pid: number): number {
+  const hz = clockTicksPerSecond();
+  const boot = Number(/^btime (\d+)/m.exec(readFileSync('/proc/stat', 'utf8'))![1]);
+  const ticks = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[19]);
+  return Math.round((boot + ticks / hz) * 1000);
+}
