@@ -75,7 +75,8 @@ export function createCapturer(opts: CapturerOptions): Capturer {
     if (free === undefined) return done('failed', { reason: `free space at ${req.dir} cannot be read` });
     const plan = planDump(size, listKeptDumps(root), free, { maxProcessBytes: c.max_process_bytes, maxDumps: c.max_dumps, maxBytes: c.max_bytes, minFreeBytes: c.min_free_bytes });
     if (!plan.go) return done('refused', { reason: `${plan.reason}: ${plan.detail}` });
-    removeDumps(plan.prune);
+    const stuck = removeDumps(plan.prune);
+    if (stuck.length > 0) return done('refused', { reason: `disk_full: ${stuck.length} older dump(s) could not be removed to make room (${stuck.map((d) => d.path).join(', ')})` });
     const pruned = plan.prune.map((d) => d.path);
     const file = join(req.dir, dumpFileName(req.target.pid, opts.dumper.extension));
     const result = await opts.dumper.dump(req.target, file, c.timeout * 1000);

@@ -36,6 +36,15 @@ export function listKeptDumps(root: string): KeptDump[] {
   return out.sort((a, b) => a.time - b.time);
 }
 
-export function removeDumps(dumps: readonly KeptDump[]): void {
-  for (const d of dumps) rmSync(d.path, { force: true });
+/** Removes dumps; returns the ones that could not be removed (a file another process holds open on Windows). */
+export function removeDumps(dumps: readonly KeptDump[]): KeptDump[] {
+  const left: KeptDump[] = [];
+  for (const d of dumps) {
+    try {
+      rmSync(d.path, { force: true });
+    } catch {
+      left.push(d);
+    }
+  }
+  return left;
 }

@@ -97,8 +97,14 @@ export function createMiniDumper(withMemory: boolean): ProcessDumper {
         ]).finally(() => clearTimeout(timer));
         if (ok === 'timeout') {
           abandoned.add(process);
-          rmSync(file, { force: true });
-          return { ok: false, outcome: 'failed', reason: `MiniDumpWriteDump did not return within ${Math.round(timeoutMs / 1000)} s; the partial dump was removed` };
+          const seconds = Math.round(timeoutMs / 1000);
+          try {
+            rmSync(file, { force: true });
+            return { ok: false, outcome: 'failed', reason: `MiniDumpWriteDump did not return within ${seconds} s; the partial dump was removed` };
+          } catch {
+            // Windows keeps a file open by the stuck call: it cannot go until the call ends.
+            return { ok: false, outcome: 'failed', reason: `MiniDumpWriteDump did not return within ${seconds} s; the partial dump ${file} is still held open by the stuck call` };
+          }
         }
         api.CloseHandle(handle as Pointer);
         if (!ok) {
