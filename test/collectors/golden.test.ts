@@ -43,7 +43,7 @@ for (const [path, capture] of Object.entries(TREE)) {
 }
 for (const disk of BLOCK) mkdirSync(join(sysfs, 'block', disk), { recursive: true });
 
-const collectors = Object.fromEntries(['kernel_tables', 'kernel_pools', 'memory', 'cpu', 'disk_queue', 'pressure', 'host_info', 'processes'].map((n) => [n, COLLECTORS.includes(n as never)]));
+const collectors = Object.fromEntries(['kernel_tables', 'kernel_pools', 'memory', 'cpu', 'disk_queue', 'pressure', 'host_info', 'processes', 'capture'].map((n) => [n, COLLECTORS.includes(n as never)]));
 const config = configSchema.parse({ paths: { procfs, sysfs }, collectors });
 const sampling = createCollectors(config, linuxPlatform);
 afterAll(() => sampling.stop());
