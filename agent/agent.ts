@@ -146,7 +146,8 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
   });
   const historyStage = createHistoryStage(history, { watchedProcesses: (rows) => detector.watchedProcesses(rows) });
   // Rules without groups (rules.enabled off) are left out of the pipeline: no stage, no health series.
-  const stagesFor = (s: Settings): Stage[] => [detector.stage, ...(s.ruleGroups ? [rules.stage] : []), policy.stage, captures.stage, delivery.stage, ...(eventLog ? [eventLogMetricsStage(eventLog)] : [])];
+  const eventLogStage = eventLog ? [eventLogMetricsStage(eventLog)] : [];
+  const stagesFor = (s: Settings): Stage[] => [detector.stage, ...(s.ruleGroups ? [rules.stage] : []), policy.stage, captures.stage, delivery.stage, ...eventLogStage];
   const parts: readonly Part[] = [detector, rules, policy, captures, delivery];
 
   let sampling = createCollectors(config, platform);

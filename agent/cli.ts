@@ -4,11 +4,11 @@ import { analyze } from './commands/analyze.js';
 import { capture } from './commands/capture.js';
 import { checkConfig } from './commands/check-config.js';
 import { doctor } from './commands/doctor.js';
-import { run } from './commands/run.js';
+import { run, StartupError } from './commands/run.js';
 import { snapshot } from './commands/snapshot.js';
 import { resolveConfig } from './config/load.js';
 import { createLogger } from './log.js';
-import { AGENT_VERSION } from './version.js';
+import { versionText } from './version.js';
 
 // A log line that cannot be written must not end the agent: a closed pipe or console (a service
 // wrapper gone, a Wine pipe answering EPIPE) would otherwise be an unhandled 'error' event.
@@ -21,7 +21,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (args.version) {
-    process.stdout.write(`contention-agent ${AGENT_VERSION} (node ${process.version})\n`);
+    process.stdout.write(versionText());
     return 0;
   }
   if (args.command === 'check-config') return checkConfig(args.positionals[0] ?? args.configFile);
@@ -41,12 +41,22 @@ async function main(argv: readonly string[]): Promise<number> {
   return run(config, log, args.configFile, args.overrides);
 }
 
+/**
+ * Ends the process with `code`. A failed start must end it even when something it began (a timer, a
+ * socket) would keep Node alive: a half-started agent that serves nothing looks healthy to a service
+ * manager. Exiting on its own first lets buffered output (a pipe on Windows) drain.
+ */
+function exitWith(code: number, message?: string): void {
+  if (message !== undefined) process.stderr.write(message);
+  process.exitCode = code;
+  if (code !== 0) setTimeout(() => process.exit(code), 500).unref();
+}
+
 main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
+  (code) => exitWith(code),
   (err: Error) => {
-    process.stderr.write(err instanceof UsageError ? `contention-agent: ${err.message}\n` : `contention-agent: ${err.stack ?? err.message}\n`);
-    process.exitCode = 2;
+    // Usage and start-up errors are one line that says what to fix; anything else is a bug, so its stack follows.
+    const expected = err instanceof UsageError || err instanceof StartupError;
+    exitWith(2, expected ? `contention-agent: ${err.message}\n` : `contention-agent: ${err.message}\n${err.stack ?? ''}\n`);
   },
 );

@@ -46,6 +46,10 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   let version = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
+    if (arg === '-h') {
+      help = true;
+      continue;
+    }
     if (!arg.startsWith('--')) {
       positionals.push(arg);
       continue;
@@ -119,5 +123,6 @@ Flags:
   --evidence.dir=PATH             where evidence and dumps go (enforcement.evidence_dir)
   --json                          machine-readable output (snapshot, analyze, doctor, capture)
   --cpus=N                        CPUs of the logged host, when the log has no Processor counters
-  --help, --version
+  -h, --help                      this text
+  --version                       version, source revision and build date
 `;

@@ -32,13 +32,21 @@ export function createExpositionRenderer(opts: { processMetrics?: boolean } = {}
   return {
     async render(sample) {
       self?.update();
+      // Only families with series this sample are rendered: prom-client renders a label-less gauge
+      // it holds no value for as 0, which would be a made-up reading (a Linux-only family on
+      // Windows, or the figure of a collector that failed this sample).
+      registry.clear();
       for (const [name, metric] of families) {
+        const series = sample.families.get(name);
+        if (!series || series.length === 0) continue;
         metric.reset();
-        for (const { labels, value } of sample.families.get(name) ?? []) {
+        for (const { labels, value } of series) {
           if (metric instanceof Counter) metric.inc(labels, value);
           else metric.set(labels, value);
         }
+        registry.registerMetric(metric);
       }
+      for (const m of self?.metrics ?? []) registry.registerMetric(m);
       const text = await registry.metrics();
       return { text, gzip: gzipSync(text), timestamp: sample.timestamp };
     },
@@ -52,6 +60,7 @@ function createSelfMetrics(registry: Registry) {
   const start = new Gauge({ name: 'process_start_time_seconds', help: 'Start time of the agent since the Unix epoch in seconds.', registers: [registry] });
   start.set(Math.round(Date.now() / 1000 - process.uptime()));
   return {
+    metrics: [cpu, rss, heap, start],
     update() {
       const usage = process.cpuUsage();
       cpu.reset();

@@ -1,39 +1,38 @@
 #Requires -RunAsAdministrator
 <#
 .SYNOPSIS
-  Installs contention-agent as a Windows service, wrapped by WinSW.
+  Installs or upgrades contention-agent as a Windows service, from the unpacked release zip.
 
 .DESCRIPTION
-  Copies the built agent (dist, node_modules, the page, rules), a copy of node.exe and the WinSW
-  wrapper into -InstallDir, writes a default config under %ProgramData%\contention-agent unless one
-  is there, registers the event source the agent writes policy decisions and alerts under, then
-  installs and starts the service. Running it again upgrades in place and keeps the config and logs.
+  Works offline: everything comes from the folder this script is in (the windows-amd64 zip, built by
+  `npm run package`): node.exe, the agent with its dependencies, and the WinSW service wrapper as
+  contention-agent.exe. Copies them to -InstallDir, writes the default config under
+  %ProgramData%\contention-agent unless one is there, opens the metrics port in the Windows firewall
+  for the agent's node.exe only, registers the event source the agent writes policy decisions and
+  alerts under, then installs and starts the service. Running it again upgrades in place and keeps
+  the config and logs.
 
-  Run it from the agent's folder after `npm ci` and `npm run build`.
+.PARAMETER InstallDir
+  Where the program goes. Default: %ProgramFiles%\contention-agent.
 
-.PARAMETER WinSWPath
-  A WinSW executable already on this host (WinSW-x64.exe, 2.x). Without it, the pinned release is
-  downloaded from GitHub.
+.PARAMETER ConfigFile
+  A config to install instead of the default one (only when none is installed yet).
 
-.PARAMETER WinSWSha256
-  The SHA-256 the WinSW executable must have. Checked whenever given; recommended, and needed to
-  trust a download. Without it the script prints the hash it got so you can pin it.
+.PARAMETER Port
+  The TCP port the firewall rule opens; match web.listen_address in the config. Default 9947.
 
-.PARAMETER NodePath
-  node.exe to run the agent with (Node 20 or later). Defaults to the node on PATH. It is copied, so
-  later Node upgrades reach the service when this script runs again.
+.PARAMETER NoFirewall
+  Do not add the firewall rule (for hosts where the firewall is managed centrally).
 
 .EXAMPLE
-  .\deploy\windows\install.ps1 -WinSWPath C:\tools\WinSW-x64.exe -WinSWSha256 <hash>
+  powershell -ExecutionPolicy Bypass -File .\install.ps1
 #>
 [CmdletBinding()]
 param(
-  [string] $WinSWPath,
-  [string] $WinSWSha256,
-  [string] $NodePath,
-  [string] $PackageDir = (Join-Path $PSScriptRoot '..\..'),
   [string] $InstallDir = (Join-Path $env:ProgramFiles 'contention-agent'),
-  [string] $ConfigFile
+  [string] $ConfigFile,
+  [int] $Port = 9947,
+  [switch] $NoFirewall
 )
 
 $ErrorActionPreference = 'Stop'
@@ -41,47 +40,28 @@ Set-StrictMode -Version Latest
 
 $ServiceId = 'contention-agent'
 $EventSource = 'contention-agent'
-$WinSWVersion = 'v2.12.0'
-$WinSWUrl = "https://github.com/winsw/winsw/releases/download/$WinSWVersion/WinSW-x64.exe"
+$FirewallRule = 'contention-agent'
+$PackageDir = $PSScriptRoot
 # .NET's message file: every event ID's message is "%1", so the agent's text is the whole description.
 $EventMessageFile = '%SystemRoot%\Microsoft.NET\Framework64\v4.0.30319\EventLogMessages.dll'
 $DataDir = Join-Path $env:ProgramData 'contention-agent'
 $LogDir = Join-Path $DataDir 'logs'
 $ConfigPath = Join-Path $DataDir 'config.yaml'
 $Wrapper = Join-Path $InstallDir "$ServiceId.exe"
+# What the zip carries; the program folder is replaced by exactly this on every install.
+$ProgramItems = @('node.exe', 'node.LICENSE.txt', "$ServiceId.exe", "$ServiceId.exe.config", "$ServiceId.xml", 'winsw.LICENSE.txt',
+  'package.json', 'package-lock.json', 'dist', 'node_modules', 'agent', 'rules', 'dashboards', 'docs', 'README.txt', 'uninstall.ps1')
 
 function Step([string] $what) { Write-Host "==> $what" }
 
 # --- What the install needs -------------------------------------------------------------------
-$PackageDir = (Resolve-Path -LiteralPath $PackageDir).Path
-foreach ($need in @('package.json', 'dist\agent\cli.js', 'node_modules', 'agent\http\page', 'deploy\windows\contention-agent.xml')) {
+foreach ($need in @('node.exe', "$ServiceId.exe", "$ServiceId.xml", 'dist\agent\cli.js', 'node_modules\@koromix\koffi-win32-x64', 'agent\http\page\index.html', 'config.yaml')) {
   if (-not (Test-Path -LiteralPath (Join-Path $PackageDir $need))) {
-    throw "$PackageDir has no ${need}: run 'npm ci' and 'npm run build' in the agent's folder first"
+    throw "$PackageDir has no ${need}: run this script from the unpacked contention-agent windows-amd64 zip"
   }
 }
-if (-not $NodePath) {
-  $node = Get-Command node -ErrorAction SilentlyContinue
-  if (-not $node) { throw 'node.exe not found on PATH: install Node 20 or later, or pass -NodePath' }
-  $NodePath = $node.Source
-}
-$nodeVersion = (& $NodePath --version).Trim()
-if ($nodeVersion -notmatch '^v(\d+)\.' -or [int]$Matches[1] -lt 20) { throw "$NodePath is $nodeVersion; the agent needs Node 20 or later" }
-
-# --- WinSW ------------------------------------------------------------------------------------
-$staged = Join-Path ([System.IO.Path]::GetTempPath()) "contention-agent-winsw-$([guid]::NewGuid().ToString('N')).exe"
-if ($WinSWPath) {
-  Copy-Item -LiteralPath $WinSWPath -Destination $staged
-} else {
-  Step "Downloading WinSW $WinSWVersion"
-  [Net.ServicePointManager]::SecurityProtocol = [Net.ServicePointManager]::SecurityProtocol -bor [Net.SecurityProtocolType]::Tls12
-  Invoke-WebRequest -UseBasicParsing -Uri $WinSWUrl -OutFile $staged
-}
-$hash = (Get-FileHash -LiteralPath $staged -Algorithm SHA256).Hash
-if ($WinSWSha256) {
-  if ($hash -ne $WinSWSha256.ToUpperInvariant()) { Remove-Item -LiteralPath $staged; throw "WinSW SHA-256 is $hash, expected $WinSWSha256" }
-} else {
-  Write-Warning "WinSW not checked against a known hash; it is $hash. Pass -WinSWSha256 $hash to pin it on other hosts."
-}
+& (Join-Path $PackageDir 'node.exe') (Join-Path $PackageDir 'dist\agent\cli.js') --version | Out-Host
+if ($LASTEXITCODE -ne 0) { throw "the agent in $PackageDir does not start ($LASTEXITCODE)" }
 
 # --- Stop an installed version ----------------------------------------------------------------
 if (Get-Service -Name $ServiceId -ErrorAction SilentlyContinue) {
@@ -92,20 +72,16 @@ if (Get-Service -Name $ServiceId -ErrorAction SilentlyContinue) {
 }
 
 # --- Program files ----------------------------------------------------------------------------
-Step "Copying the agent to $InstallDir"
-foreach ($old in @('dist', 'node_modules', 'agent', 'rules')) {
-  $path = Join-Path $InstallDir $old
-  if (Test-Path -LiteralPath $path) { Remove-Item -LiteralPath $path -Recurse -Force }
+if ((Resolve-Path -LiteralPath $PackageDir).Path -ne [IO.Path]::GetFullPath($InstallDir)) {
+  Step "Copying the agent to $InstallDir"
+  New-Item -ItemType Directory -Force -Path $InstallDir | Out-Null
+  foreach ($item in $ProgramItems) {
+    $target = Join-Path $InstallDir $item
+    if (Test-Path -LiteralPath $target) { Remove-Item -LiteralPath $target -Recurse -Force }
+    $source = Join-Path $PackageDir $item
+    if (Test-Path -LiteralPath $source) { Copy-Item -LiteralPath $source -Destination $target -Recurse -Force }
+  }
 }
-New-Item -ItemType Directory -Force -Path $InstallDir, (Join-Path $InstallDir 'agent\http') | Out-Null
-Copy-Item -LiteralPath (Join-Path $PackageDir 'package.json') -Destination $InstallDir -Force
-Copy-Item -LiteralPath (Join-Path $PackageDir 'dist') -Destination $InstallDir -Recurse -Force
-Copy-Item -LiteralPath (Join-Path $PackageDir 'node_modules') -Destination $InstallDir -Recurse -Force
-Copy-Item -LiteralPath (Join-Path $PackageDir 'agent\http\page') -Destination (Join-Path $InstallDir 'agent\http') -Recurse -Force
-Copy-Item -LiteralPath (Join-Path $PackageDir 'rules') -Destination $InstallDir -Recurse -Force
-Copy-Item -LiteralPath $NodePath -Destination (Join-Path $InstallDir 'node.exe') -Force
-Move-Item -LiteralPath $staged -Destination $Wrapper -Force
-Copy-Item -LiteralPath (Join-Path $PackageDir 'deploy\windows\contention-agent.xml') -Destination (Join-Path $InstallDir "$ServiceId.xml") -Force
 
 # --- Configuration and logs -------------------------------------------------------------------
 New-Item -ItemType Directory -Force -Path $DataDir, $LogDir | Out-Null
@@ -113,22 +89,8 @@ New-Item -ItemType Directory -Force -Path $DataDir, $LogDir | Out-Null
 & icacls.exe $DataDir /inheritance:r /grant:r '*S-1-5-18:(OI)(CI)F' '*S-1-5-32-544:(OI)(CI)F' | Out-Null
 if ($LASTEXITCODE -ne 0) { throw "icacls on $DataDir failed ($LASTEXITCODE)" }
 if (-not (Test-Path -LiteralPath $ConfigPath)) {
-  if ($ConfigFile) {
-    Copy-Item -LiteralPath $ConfigFile -Destination $ConfigPath
-  } else {
-    # BEGIN DEFAULT CONFIG
-    $defaultConfig = @'
-# contention-agent configuration (docs/configuration.md). Every key has a default; this file sets
-# only what a Windows host usually changes. Check it with:
-#   & "$env:ProgramFiles\contention-agent\node.exe" "$env:ProgramFiles\contention-agent\dist\agent\cli.js" check-config config.yaml
-web:
-  listen_address: ":9947"
-log:
-  format: logfmt
-'@
-    # END DEFAULT CONFIG
-    Set-Content -LiteralPath $ConfigPath -Value $defaultConfig -Encoding UTF8
-  }
+  $from = if ($ConfigFile) { $ConfigFile } else { Join-Path $PackageDir 'config.yaml' }
+  Copy-Item -LiteralPath $from -Destination $ConfigPath
   Step "Wrote $ConfigPath"
 } else {
   Step "Keeping $ConfigPath"
@@ -143,11 +105,22 @@ New-Item -Path $sourceKey -Force | Out-Null
 New-ItemProperty -Path $sourceKey -Name EventMessageFile -PropertyType ExpandString -Value $EventMessageFile -Force | Out-Null
 New-ItemProperty -Path $sourceKey -Name TypesSupported -PropertyType DWord -Value 7 -Force | Out-Null
 
+# --- Firewall ---------------------------------------------------------------------------------
+if (-not $NoFirewall) {
+  Step "Allowing inbound TCP $Port to the agent in the Windows firewall"
+  Get-NetFirewallRule -Name $FirewallRule -ErrorAction SilentlyContinue | Remove-NetFirewallRule
+  New-NetFirewallRule -Name $FirewallRule -DisplayName 'contention-agent metrics' -Description 'Prometheus scrapes of contention-agent' `
+    -Direction Inbound -Action Allow -Protocol TCP -LocalPort $Port -Program (Join-Path $InstallDir 'node.exe') -Profile Any | Out-Null
+}
+
 # --- Service ----------------------------------------------------------------------------------
 Step "Installing and starting the $ServiceId service"
 & $Wrapper install | Out-Host
 if ($LASTEXITCODE -ne 0) { throw "WinSW install failed ($LASTEXITCODE)" }
+# WinSW 1.17 has no delayedAutoStart element: start after the boot rush, the agent is needed by no other service.
+& sc.exe config $ServiceId start= delayed-auto | Out-Null
+if ($LASTEXITCODE -ne 0) { throw "sc.exe config $ServiceId start= delayed-auto failed ($LASTEXITCODE)" }
 & $Wrapper start | Out-Host
 if ($LASTEXITCODE -ne 0) { throw "WinSW start failed ($LASTEXITCODE); see $LogDir" }
 Get-Service -Name $ServiceId | Format-Table -AutoSize Name, Status, StartType | Out-Host
-Write-Host "Installed. Metrics: http://localhost:9947/metrics  Config: $ConfigPath  Logs: $LogDir"
+Write-Host "Installed. Metrics: http://localhost:$Port/metrics  Config: $ConfigPath  Logs: $LogDir"

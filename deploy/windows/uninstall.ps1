@@ -1,7 +1,7 @@
 #Requires -RunAsAdministrator
 <#
 .SYNOPSIS
-  Removes the contention-agent service, its program folder and its event source.
+  Removes the contention-agent service, its program folder, its firewall rule and its event source.
 
 .DESCRIPTION
   Keeps %ProgramData%\contention-agent (config and logs) unless -RemoveData is given, so a later
@@ -18,6 +18,7 @@ Set-StrictMode -Version Latest
 
 $ServiceId = 'contention-agent'
 $EventSource = 'contention-agent'
+$FirewallRule = 'contention-agent'
 $DataDir = Join-Path $env:ProgramData 'contention-agent'
 $Wrapper = Join-Path $InstallDir "$ServiceId.exe"
 
@@ -29,6 +30,11 @@ if (Get-Service -Name $ServiceId -ErrorAction SilentlyContinue) {
   if (Get-Service -Name $ServiceId -ErrorAction SilentlyContinue) { throw "the $ServiceId service is still registered; close services.msc and retry" }
 }
 
+if (Get-NetFirewallRule -Name $FirewallRule -ErrorAction SilentlyContinue) {
+  Write-Host "==> Removing the firewall rule $FirewallRule"
+  Remove-NetFirewallRule -Name $FirewallRule
+}
+
 $sourceKey = "HKLM:\SYSTEM\CurrentControlSet\Services\EventLog\Application\$EventSource"
 if (Test-Path -LiteralPath $sourceKey) {
   Write-Host "==> Removing the event source $EventSource"
@@ -37,6 +43,7 @@ if (Test-Path -LiteralPath $sourceKey) {
 
 if (Test-Path -LiteralPath $InstallDir) {
   Write-Host "==> Removing $InstallDir"
+  # This script may be running from there (the installed copy): PowerShell has read it already.
   Remove-Item -LiteralPath $InstallDir -Recurse -Force
 }
 

@@ -34,7 +34,7 @@ describe('contention-agent check-config', () => {
 describe('contention-agent --help, --version and bad flags', () => {
   it('prints usage and version', () => {
     expect(cli('--help').stdout).toMatch(/--web\.listen-address=:9947/);
-    expect(cli('--version').stdout).toMatch(/^contention-agent \d+\.\d+\.\d+/);
+    expect(cli('--version').stdout).toMatch(/^contention-agent, version \d+\.\d+\.\d+ \(revision: /);
   });
 
   it('exits 2 on an unknown flag and says which', () => {

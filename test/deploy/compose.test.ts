@@ -11,7 +11,6 @@ const DIR = join(ROOT, 'deploy/compose');
 
 interface Service {
   image?: string;
-  build?: { context: string; dockerfile: string };
   command?: string[];
   volumes?: string[];
   ports?: string[];
@@ -95,8 +94,9 @@ describe('deploy/compose/compose.yaml', () => {
     expect(agent.pid).toBe('host');
     expect(agent.read_only).toBe(true);
     expect(agent.cap_drop).toEqual(['ALL']);
-    expect([...agent.cap_add!].sort()).toEqual(['DAC_READ_SEARCH', 'SYS_PTRACE']);
-    expect(existsSync(resolve(DIR, agent.build!.context, agent.build!.dockerfile))).toBe(true);
+    // SETUID and SETGID only for the entrypoint's switch to uid 10001 (the package tests run it).
+    expect([...agent.cap_add!].sort()).toEqual(['DAC_READ_SEARCH', 'SETGID', 'SETUID', 'SYS_PTRACE']);
+    expect(agent.image).toBe(`contention-agent:${(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version}`);
   });
 
   it("the agent's config, as mounted, is valid and points at the mounted host /proc and /sys", () => {
@@ -131,13 +131,10 @@ describe('deploy/compose/compose.yaml', () => {
 describe('deploy/container/Dockerfile', () => {
   const dockerfile = readFileSync(join(ROOT, 'deploy/container/Dockerfile'), 'utf8');
 
-  it('copies only paths that exist and runs the built CLI the package declares', () => {
-    for (const m of dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)) {
-      for (const source of m[1]!.split(/\s+/)) expect(existsSync(join(ROOT, source)), source).toBe(true);
-    }
-    const bin = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin['contention-agent'];
-    expect(dockerfile).toContain(`"/opt/contention-agent/${bin}"`);
-    // The page is read from the sources' folder beside dist at run time (agent/http/page-assets.ts).
-    expect(dockerfile).toMatch(/^COPY --from=build \/src\/agent\/http\/page \.\/agent\/http\/page$/m);
+  it('builds from the self-contained tarball and the entrypoint only (the package tests build and check that context)', () => {
+    const sources = [...dockerfile.matchAll(/^(?:ADD|COPY) (?!--from)(\S+) \S+$/gm)].map((m) => m[1]);
+    expect(sources.sort()).toEqual(['contention-agent.linux-amd64.tar.gz', 'entrypoint.sh']);
+    expect(existsSync(join(ROOT, 'deploy/container/entrypoint.sh'))).toBe(true);
+    expect(dockerfile).not.toMatch(/npm (ci|install)/);
   });
 });

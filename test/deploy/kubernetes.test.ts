@@ -104,7 +104,8 @@ describe('deploy/kubernetes', () => {
     expect(agent!.volumeMounts.every((m) => m.readOnly === true)).toBe(true);
     expect(agent!.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
     expect(agent!.securityContext.capabilities.drop).toEqual(['ALL']);
-    expect([...agent!.securityContext.capabilities.add].sort()).toEqual(['DAC_READ_SEARCH', 'SYS_PTRACE']);
+    // SETUID and SETGID only for the entrypoint's switch to the agent's user (the package tests run it).
+    expect([...agent!.securityContext.capabilities.add].sort()).toEqual(['DAC_READ_SEARCH', 'SETGID', 'SETUID', 'SYS_PTRACE']);
   });
 
   it('the DaemonSet has requests and limits and probes /-/healthy and /-/ready on the port the agent listens on', () => {

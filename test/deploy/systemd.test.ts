@@ -70,6 +70,10 @@ describe('deploy/systemd/contention-agent.service', () => {
     expect(d.get('ExecStart')![0]).toMatch(/--config\.file=\/etc\/contention-agent\//);
     expect(d.get('ExecReload')).toEqual(['/bin/kill -HUP $MAINPID']);
     expect(d.get('Restart')).toEqual(['on-failure']);
+    // exec, with the agent exiting at once on a failed start: a unit that cannot serve never shows as active.
+    expect(d.get('Type')).toEqual(['exec']);
+    expect(d.get('StateDirectory')).toEqual(['contention-agent']);
+    expect(d.get('LogsDirectory')).toEqual(['contention-agent']);
     const caps = ['CAP_DAC_READ_SEARCH', 'CAP_KILL', 'CAP_SYS_NICE', 'CAP_SYS_PTRACE'];
     expect(d.get('AmbientCapabilities')![0]!.split(/\s+/).sort()).toEqual(caps);
     expect(d.get('CapabilityBoundingSet')![0]!.split(/\s+/).sort()).toEqual(caps);

@@ -124,21 +124,32 @@ describe('the install and uninstall scripts', () => {
       expect(script).toContain(`$EventSource = '${EVENT_SOURCE}'`);
       expect(script).toContain("HKLM:\\SYSTEM\\CurrentControlSet\\Services\\EventLog\\Application\\$EventSource");
     }
-    expect(install).toContain("'deploy\\windows\\contention-agent.xml'");
     expect(install).toContain('"$ServiceId.xml"');
   });
 
-  it('pin the WinSW release they download, and check a hash when given one', () => {
-    expect(install).toMatch(/\$WinSWVersion = 'v2\.\d+\.\d+'/);
-    expect(install).toContain('https://github.com/winsw/winsw/releases/download/$WinSWVersion/WinSW-x64.exe');
-    expect(install).toContain('Get-FileHash');
+  it('install offline from the release folder: nothing is downloaded', () => {
+    expect(install).toContain('$PackageDir = $PSScriptRoot');
+    expect(install).not.toMatch(/Invoke-WebRequest|Invoke-RestMethod|DownloadFile|Start-BitsTransfer/);
+    for (const item of ['node.exe', '"$ServiceId.exe"', '"$ServiceId.xml"', "'dist'", "'node_modules'", "'agent'", "'rules'"]) expect(install, item).toContain(item);
   });
 
-  it('write a default config the agent accepts', () => {
-    const m = /# BEGIN DEFAULT CONFIG\s*\$defaultConfig = @'\r?\n([\s\S]*?)\r?\n'@\s*# END DEFAULT CONFIG/.exec(install);
-    expect(m).not.toBeNull();
-    const result = parseConfigText(m![1]!, 'config.yaml');
+  it('open the metrics port for the agent only, and remove the rule on uninstall', () => {
+    expect(install).toMatch(/New-NetFirewallRule -Name \$FirewallRule .*-Direction Inbound -Action Allow -Protocol TCP -LocalPort \$Port -Program \(Join-Path \$InstallDir 'node\.exe'\)/s);
+    expect(install).toContain('[int] $Port = 9947');
+    expect(uninstall).toContain('Remove-NetFirewallRule -Name $FirewallRule');
+    for (const script of [install, uninstall]) expect(script).toContain("$FirewallRule = 'contention-agent'");
+  });
+
+  it('set the delayed start WinSW 1.17 has no element for', () => {
+    expect(install).toContain('& sc.exe config $ServiceId start= delayed-auto');
+    expect(read('contention-agent.xml')).not.toContain('<delayedAutoStart>');
+  });
+
+  it('install the default config the agent accepts under ProgramData, keeping an existing one', () => {
+    const result = parseConfigText(read('config.yaml'), 'config.yaml');
     expect(result.ok, result.ok ? '' : result.errors.join('\n')).toBe(true);
+    expect(install).toContain("$ConfigPath = Join-Path $DataDir 'config.yaml'");
+    expect(install).toMatch(/if \(-not \(Test-Path -LiteralPath \$ConfigPath\)\)/);
   });
 
   it('require an elevated shell', () => {

@@ -40,9 +40,11 @@ export async function startAgent(
     wrapper?: readonly string[];
     /** Another copy of the built CLI to run (for one another user can reach). */
     cli?: string;
+    /** An installed agent's command (a package's launcher), run instead of this checkout's node and CLI. */
+    command?: readonly string[];
   } = {},
 ): Promise<RunningAgent> {
-  const command = [...(opts.wrapper ?? []), process.execPath, opts.cli ?? CLI, '--web.listen-address=127.0.0.1:0', ...args];
+  const command = [...(opts.wrapper ?? []), ...(opts.command ?? [process.execPath, opts.cli ?? CLI]), '--web.listen-address=127.0.0.1:0', ...args];
   const proc = spawn(command[0]!, command.slice(1), {
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],

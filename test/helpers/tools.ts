@@ -15,6 +15,10 @@ const PACKAGES: Record<string, string> = {
   gcore: 'gdb',
   file: 'file',
   readelf: 'binutils',
+  unshare: 'util-linux',
+  zip: 'zip',
+  unzip: 'unzip',
+  'ansible-playbook': 'ansible-core',
 };
 
 /**

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the real tools the test suite drives: Prometheus and its promtool, Alertmanager and amtool,
 # Chromium for the browser tests, gdb (gcore), file and binutils (readelf) for the process dump tests,
-# and Wine for the Windows tier (whose Windows Node and koffi prebuild come from the npm registry:
-# windows-node.sh). Does nothing when they are all present.
+# Wine for the Windows tier (whose Windows Node and koffi prebuild come from the npm registry:
+# windows-node.sh), and what the package tests build and install artifacts with (zip, unzip, dpkg,
+# unshare, ansible-playbook). Does nothing when all are present.
 set -euo pipefail
 
 declare -A need=(
@@ -18,6 +19,13 @@ declare -A need=(
   [file]=file
   [readelf]=binutils
   [wine]=wine
+  [zip]=zip
+  [unzip]=unzip
+  [dpkg-deb]=dpkg
+  [unshare]=util-linux
+  [setpriv]=util-linux
+  [sha256sum]=coreutils
+  [ansible-playbook]=ansible-core
 )
 missing=()
 for tool in "${!need[@]}"; do

@@ -128,7 +128,7 @@ describe('the agent on win32 under Wine', () => {
   afterAll(async () => {
     agent?.kill('SIGINT');
     await stopAllWine();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    if (dir && !process.env.KEEP_WINE_LOGS) rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
   it('serves lint-clean /metrics with contention_host_info{os="win32"}', async () => {
@@ -214,40 +214,56 @@ describe('the agent on win32 under Wine', () => {
     expect(agent.proc.exitCode).toBeNull();
   });
 
-  it('marks exactly the collectors whose source Wine lacks as failed, naming the PDH status, while the others export', async () => {
+  it('marks exactly the collector whose counter Wine lacks as failed with the PDH status named, and those whose fields Wine leaves unset with the field named, while the others export', async () => {
     const { failedCollectors } = await state();
     const failed = Object.fromEntries(failedCollectors.map((c) => [c.name, c.error]));
-    expect(Object.keys(failed).sort()).toEqual(['disk_queue', 'kernel_pools', 'kernel_tables']);
+    expect(Object.keys(failed).sort()).toEqual(['cpu', 'disk_queue', 'kernel_pools', 'kernel_tables']);
     expect(failed.disk_queue).toBe('PdhAddEnglishCounterW \\PhysicalDisk(*)\\Current Disk Queue Length failed: 0xC0000BB9 (PDH_CSTATUS_NO_COUNTER)');
-    expect(failed.kernel_pools).toMatch(/^SystemPerformanceInformation reported no PagedPoolPages, NonPagedPoolPages/);
-    expect(failed.kernel_tables).toMatch(/^SystemPerformanceInformation reported no FreeSystemPtes/);
+    expect(failed.kernel_pools).toMatch(/^SystemPerformanceInformation reported no PagedPoolPages, NonPagedPoolPages \(zero/);
+    expect(failed.kernel_tables).toMatch(/^SystemPerformanceInformation reported no FreeSystemPtes \(zero/);
+    // Wine reports every thread as Initialized: no queue is made up from that.
+    expect(failed.cpu).toBe('SystemProcessInformation reported no thread states (no thread running, not even the caller); no processor queue');
     const text = await metrics();
-    // cpu reads utilization through PDH (a counter Wine has) and the queue from ready threads.
-    expect(value(text, 'contention_collector_success', { collector: 'cpu' })).toBe(1);
+    for (const c of ['memory', 'processes', 'host_info']) expect(value(text, 'contention_collector_success', { collector: c }), c).toBe(1);
+    // cpu still exports what it read: utilization through PDH, a counter Wine implements.
     expect(value(text, 'contention_cpu_utilization_ratio')).toBeGreaterThanOrEqual(0);
-    expect(value(text, 'contention_cpu_queue_length')).toBeGreaterThanOrEqual(0);
-    expect(value(text, 'contention_reading_source_info', { family: 'contention_cpu_queue_length', source: 'SystemProcessInformation' })).toBe(1);
+    expect(value(text, 'contention_cpu_utilization_ratio')).toBeLessThanOrEqual(1);
+    expect(value(text, 'contention_cpu_queue_length')).toBeUndefined();
     expect(value(text, 'contention_reading_source_info', { family: 'contention_cpu_utilization_ratio', source: 'pdh' })).toBe(1);
-    expect(value(text, 'contention_collector_success', { collector: 'memory' })).toBe(1);
+    expect(value(text, 'contention_kernel_table_free_entries', { table: 'system_ptes' })).toBeUndefined();
   });
 
   it('reads memory and commit from SystemPerformanceInformation as Wine derives them from /proc/meminfo', async () => {
-    const meminfo = Object.fromEntries(
-      readFileSync('/proc/meminfo', 'utf8').trim().split('\n').map((l) => {
-        const [k, v] = l.split(/:\s+/);
-        return [k!, Number.parseInt(v!, 10) * 1024];
-      }),
-    ) as Record<string, number>;
-    const text = await metrics();
-    const near = (got: number | undefined, want: number, share: number) => {
-      expect(got).toBeDefined();
-      expect(Math.abs(got! - want) / want, `${got} against ${want}`).toBeLessThan(share);
+    const meminfo = () =>
+      Object.fromEntries(
+        readFileSync('/proc/meminfo', 'utf8').trim().split('\n').map((l) => {
+          const [k, v] = l.split(/:\s+/);
+          return [k!, Number.parseInt(v!, 10) * 1024];
+        }),
+      ) as Record<string, number>;
+    // A sample taken between two reads of /proc/meminfo: others' memory use moves on a shared
+    // host, so each figure must lie within what the two reads bracket, give or take 3% of physical
+    // memory for what rose and fell in between. A wrong offset or page size misses by far more
+    // (available and committed differ by several times here; a page-size slip is a factor of 4096).
+    const since = Date.now() / 1000;
+    const before = meminfo();
+    let text = '';
+    await waitFor(async () => {
+      text = await metrics();
+      return value(text, 'contention_last_sample_timestamp_seconds')! > since;
+    }, 10_000, 'a sample after the first /proc/meminfo read');
+    const after = meminfo();
+    const within = (got: number | undefined, a: number, b: number, slack: number, what: string) => {
+      expect(got, what).toBeDefined();
+      expect(got!, what).toBeGreaterThanOrEqual(Math.min(a, b) - slack);
+      expect(got!, what).toBeLessThanOrEqual(Math.max(a, b) + slack);
     };
+    const total = before.MemTotal!;
     // Wine 8: CommitLimit = MemTotal + SwapTotal; AvailablePages = MemAvailable; committed = the rest.
-    near(value(text, 'contention_memory_commit_limit_bytes'), meminfo.MemTotal! + meminfo.SwapTotal!, 0.001);
-    near(value(text, 'contention_memory_available_bytes'), meminfo.MemAvailable!, 0.05);
-    const committed = meminfo.MemTotal! + meminfo.SwapTotal! - meminfo.MemAvailable! - meminfo.SwapFree!;
-    expect(Math.abs(value(text, 'contention_memory_commit_bytes')! - committed)).toBeLessThan(0.05 * meminfo.MemTotal!);
+    within(value(text, 'contention_memory_commit_limit_bytes'), before.MemTotal! + before.SwapTotal!, after.MemTotal! + after.SwapTotal!, 0.001 * total, 'commit limit');
+    within(value(text, 'contention_memory_available_bytes'), before.MemAvailable!, after.MemAvailable!, 0.03 * total, 'available');
+    const committed = (m: Record<string, number>) => m.MemTotal! + m.SwapTotal! - m.MemAvailable! - m.SwapFree!;
+    within(value(text, 'contention_memory_commit_bytes'), committed(before), committed(after), 0.03 * total, 'committed');
     expect(value(text, 'contention_reading_source_info', { family: 'contention_memory_commit_bytes', source: 'SystemPerformanceInformation' })).toBe(1);
     expect(value(text, 'contention_reading_source_info', { family: 'contention_memory_available_bytes', source: 'SystemPerformanceInformation' })).toBe(1);
   });
@@ -269,15 +285,14 @@ describe('the agent on win32 under Wine', () => {
       } catch {
         return false;
       }
-    }, 60_000, 'the second agent to serve');
-    const started = Date.now();
+    }, 120_000, 'the second agent to serve');
     other.kill('SIGTERM');
+    // Ended by the signal, not by a timeout (124) or a kill: timeout re-raises the signal its
+    // command died of (a shell shows that as 128 + 15).
     const { code, signal } = await other.exited;
-    // timeout passes on the signal's status: 128 + 15.
-    expect(code === 143 || signal === 'SIGTERM' || code === 0).toBe(true);
-    expect(Date.now() - started).toBeLessThan(10_000);
+    expect({ code, signal }).toEqual({ code: null, signal: 'SIGTERM' });
     await expect(fetch(`http://127.0.0.1:${second}/metrics`)).rejects.toThrow();
-  });
+  }, 150_000);
 });
 
 /** Runs the agent's PDH and native readers directly in the Windows Node and writes what they gave. */
@@ -310,7 +325,11 @@ const out = process.argv.at(-1);
   result.figures = perf.read();
   const { openReadyQueue } = await load('ready-queue.js');
   const ready = await openReadyQueue();
-  result.ready = ready.read();
+  try {
+    result.ready = ready.read();
+  } catch (err) {
+    result.ready = err.message;
+  }
   ready.close();
   require('fs').writeFileSync(out, JSON.stringify(result));
 })().catch((err) => require('fs').writeFileSync(out, JSON.stringify({ error: err.stack })));
@@ -352,9 +371,8 @@ describe('the win32 readers under Wine, called directly', () => {
     expect(result.figures.committedBytes).toBeLessThanOrEqual(result.figures.commitLimitBytes);
   });
 
-  it('counts ready threads from the process list buffer', () => {
-    expect(Number.isInteger(result.ready)).toBe(true);
-    expect(result.ready).toBeGreaterThanOrEqual(0);
+  it('refuses to count a processor queue from a list without thread states', () => {
+    expect(result.ready).toBe('SystemProcessInformation reported no thread states (no thread running, not even the caller); no processor queue');
   });
 });
 

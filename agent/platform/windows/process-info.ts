@@ -226,16 +226,25 @@ export function processName(imageName: string): string {
   return imageName.replace(/\.exe$/i, '');
 }
 
+/** Thread states counted over a whole process list. */
+export interface ThreadStates {
+  /** Threads in the Ready state: the processor queue. */
+  readonly ready: number;
+  /** Threads running now; never 0 on a real kernel, where at least the caller's thread runs. */
+  readonly running: number;
+}
+
 /**
  * The processor queue: threads in the Ready state across every record (Idle and System included),
  * which is what `\System\Processor Queue Length` counts, running threads left out. Pure; walks
  * the same chain as the decoder with the same bounds and reads nothing else, so it is cheap enough
  * for the queue poller. Undefined when the chain is torn before its end.
  */
-export function countReadyThreads(buffer: Uint8Array, length = buffer.byteLength): number | undefined {
+export function countThreadStates(buffer: Uint8Array, length = buffer.byteLength): ThreadStates | undefined {
   const end = Math.min(length, buffer.byteLength);
   const view = new DataView(buffer.buffer, buffer.byteOffset, end);
   let ready = 0;
+  let running = 0;
   let offset = 0;
   for (;;) {
     if (offset + SPI_SIZE > end) return undefined;
@@ -245,9 +254,11 @@ export function countReadyThreads(buffer: Uint8Array, length = buffer.byteLength
     const recordEnd = next === 0 ? end : offset + next;
     if (offset + SPI_SIZE + threads * STI_SIZE > recordEnd) return undefined;
     for (let i = 0; i < threads; i++) {
-      if (view.getUint32(offset + SPI.Threads + i * STI_SIZE + STI.ThreadState, true) === THREAD_READY) ready++;
+      const state = view.getUint32(offset + SPI.Threads + i * STI_SIZE + STI.ThreadState, true);
+      if (state === THREAD_READY) ready++;
+      else if (state === THREAD_RUNNING) running++;
     }
-    if (next === 0) return ready;
+    if (next === 0) return { ready, running };
     offset += next;
   }
 }

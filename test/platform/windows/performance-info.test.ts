@@ -6,7 +6,7 @@ import {
   decodePerformanceInformation,
   performanceSeries,
 } from '../../../agent/platform/windows/performance-info.js';
-import { countReadyThreads } from '../../../agent/platform/windows/process-info.js';
+import { countThreadStates } from '../../../agent/platform/windows/process-info.js';
 import { buildProcessBuffer, filetime, waiting, type ProcessSpec } from './spi-buffer.js';
 
 /**
@@ -145,18 +145,24 @@ describe('the processor queue from the process list', () => {
     { ...base, pid: 5124, ppid: 1020, name: 'w3wp.exe', createTime: filetime(boot + 12_000), threads: [...running(1), ...ready(1), ...waiting(27)] },
   ];
 
-  it('counts the threads in the Ready state across every record, running ones left out', () => {
+  it('counts the threads in the Ready state across every record, running ones apart', () => {
     const b = buildProcessBuffer(busy);
-    expect(countReadyThreads(b.buffer, b.length)).toBe(5);
+    expect(countThreadStates(b.buffer, b.length)).toEqual({ ready: 5, running: 4 });
   });
 
-  it('is zero on a quiet host and undefined when the chain is torn', () => {
-    const quiet = busy.map((p) => ({ ...p, threads: waiting(p.threads.length) }));
+  it('is zero on a quiet host (only the reader runs), and undefined when the chain is torn', () => {
+    const quiet = busy.map((p, i) => ({ ...p, threads: i === 3 ? [...running(1), ...waiting(p.threads.length - 1)] : waiting(p.threads.length) }));
     const q = buildProcessBuffer(quiet);
-    expect(countReadyThreads(q.buffer, q.length)).toBe(0);
+    expect(countThreadStates(q.buffer, q.length)).toEqual({ ready: 0, running: 1 });
     const b = buildProcessBuffer(busy);
-    expect(countReadyThreads(b.buffer, 0x180)).toBeUndefined();
+    expect(countThreadStates(b.buffer, 0x180)).toBeUndefined();
     const torn = buildProcessBuffer([{ ...busy[2]!, threadCountField: 10_000 }]);
-    expect(countReadyThreads(torn.buffer, torn.length)).toBeUndefined();
+    expect(countThreadStates(torn.buffer, torn.length)).toBeUndefined();
+  });
+
+  it('sees no running thread where the kernel leaves thread states unset, as Wine does (state 0)', () => {
+    const wine = busy.map((p) => ({ ...p, threads: p.threads.map(() => ({ state: 0, waitReason: 0 })) }));
+    const w = buildProcessBuffer(wine);
+    expect(countThreadStates(w.buffer, w.length)).toEqual({ ready: 0, running: 0 });
   });
 });
