@@ -44,12 +44,14 @@ async function main(argv: readonly string[]): Promise<number> {
 /**
  * Ends the process with `code`. A failed start must end it even when something it began (a timer, a
  * socket) would keep Node alive: a half-started agent that serves nothing looks healthy to a service
- * manager. Exiting on its own first lets buffered output (a pipe on Windows) drain.
+ * manager. A finished command ends too: a native call that never returned (a MiniDumpWriteDump stuck
+ * in dbghelp) holds a worker thread that would keep Node alive after a clean shutdown. Exiting on its
+ * own first lets buffered output (a pipe on Windows) drain.
  */
 function exitWith(code: number, message?: string): void {
   if (message !== undefined) process.stderr.write(message);
   process.exitCode = code;
-  if (code !== 0) setTimeout(() => process.exit(code), 500).unref();
+  setTimeout(() => process.exit(code), 500).unref();
 }
 
 main(process.argv.slice(2)).then(
