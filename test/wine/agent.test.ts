@@ -98,8 +98,9 @@ describe('the agent on win32 under Wine', () => {
         '      - { criteria: leaker, max_handles: { limit: 1000, action: stop } }',
         '      - { criteria: sibling, max_handles: { limit: 1000, action: stop } }',
         'active_policy: guard',
-        // The dump before each stop is bounded: Wine's MiniDumpWriteDump can write and never return.
-        'capture: { timeout: 30s, with_memory: false }',
+        // No dump before the stop here: Wine's MiniDumpWriteDump can write and never return, and the
+        // thread stuck in it keeps the process from ending on SIGINT (test/wine/capture.test.ts covers it).
+        'capture: { before_stop: false }',
         'enforcement:',
         '  stop_grace: 2s',
         `  evidence_dir: ${join(dir, 'evidence')}`,
@@ -174,19 +175,12 @@ describe('the agent on win32 under Wine', () => {
     // size (it grows in steps as handles open), while private bytes are left at zero.
     writeFileSync(join(dir, 'leaker.state.leak'), '');
     const audited = () => (existsSync(join(dir, 'audit.jsonl')) ? readFileSync(join(dir, 'audit.jsonl'), 'utf8') : '');
-    // Up to capture.timeout (30 s) goes to the dump before the stop.
-    await waitFor(() => audited().includes('"outcome":"stopped"'), 90_000, 'the policy to stop the leaker');
+    await waitFor(() => audited().includes('"outcome":"stopped"'), 30_000, 'the policy to stop the leaker');
     const audit = audited().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     const stop = audit.find((a) => a.action === 'stop' && a.outcome === 'stopped')!;
     expect(stop).toMatchObject({ criteria: 'leaker', measure: 'handles', pid: leakerState().pid, limit: 1000 });
     expect(stop.value as number).toBeGreaterThan(1000);
     expect(String(stop.exe)).toMatch(/\\leaker\.exe$/);
-    // The dump before the stop, into the stop's evidence directory: MiniDumpWriteDump on the held handle.
-    const dump = audit.find((a) => a.action === 'capture')!;
-    expect(dump).toMatchObject({ trigger: 'before_stop', pid: stop.pid, evidence: stop.evidence });
-    expect(audit.indexOf(dump)).toBeLessThan(audit.indexOf(stop));
-    if (dump.outcome === 'captured') expect(readFileSync(String(dump.file)).toString('latin1', 0, 4)).toBe('MDMP');
-    else expect(dump).toMatchObject({ outcome: 'failed', reason: expect.stringMatching(/^MiniDumpWriteDump did not return within 30 s/) });
     // "stopped" is recorded once WaitForSingleObject saw the process end after TerminateProcess.
     await leaker.exited;
 
@@ -195,7 +189,7 @@ describe('the agent on win32 under Wine', () => {
     expect(value(after, 'contention_process_group_processes', { group: 'sibling' })).toBe(1);
     expect(sibling.proc.exitCode).toBeNull();
     expect(audit.filter((a) => a.pid === siblingState().pid)).toEqual([]);
-  }, 150_000);
+  });
 
   it('writes the stop to the event log through advapi32, and counts what the log refused without stopping', async () => {
     await waitFor(() => /ReportEventW|RegisterEventSourceW/.test(agent.log()), 15_000, 'an event log call in Wine\'s trace');
