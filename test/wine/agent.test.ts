@@ -189,7 +189,7 @@ describe('the agent on win32 under Wine', () => {
     expect(value(after, 'contention_process_group_processes', { group: 'sibling' })).toBe(1);
     expect(sibling.proc.exitCode).toBeNull();
     expect(audit.filter((a) => a.pid === siblingState().pid)).toEqual([]);
-  });
+  }, 150_000);
 
   it('writes the stop to the event log through advapi32, and counts what the log refused without stopping', async () => {
     await waitFor(() => /ReportEventW|RegisterEventSourceW/.test(agent.log()), 15_000, 'an event log call in Wine\'s trace');
