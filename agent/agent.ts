@@ -3,6 +3,8 @@ import { hostname, uptime } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { createDelivery, type Delivery } from './alerts/delivery.js';
+import { createPlatformDumper } from './capture/capture.js';
+import { createCaptures, type Captures } from './capture/captures.js';
 import type { Collector, CollectorSpec } from './collectors/collector.js';
 import { enabledCollectors } from './collectors/registry.js';
 import type { Config } from './config/schema.js';
@@ -39,6 +41,8 @@ export interface Agent {
   readonly detector: LeakDetector;
   readonly rules: Rules;
   readonly policy: PolicyEngine;
+  /** Process dumps before stops and at first leak flags. */
+  readonly captures: Captures;
   readonly delivery: Delivery;
   /** remote_write: every finished sample, pushed off the sampling path. */
   readonly remote: RemoteWriters;
@@ -159,12 +163,23 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
   );
   const detector = createLeakDetector(history, config, { carriedState, ruleGroups: opts.ruleGroups });
   const rules = createRules(opts.ruleGroups, history, { target: targetOf(config), log });
+  // Dumps are audited by the policy engine, which asks for one before each stop.
+  const captures: Captures = createCaptures({
+    config,
+    log,
+    dumper: await createPlatformDumper(config, platform.os === 'windows' ? 'win32' : 'linux'),
+    alerts: () => [...detector.alerts(), ...rules.alerts(), ...policy.alerts()],
+    onRecord: (record) => {
+      if (record.trigger !== 'before_stop') policy.recordCapture(record);
+    },
+  });
   // The policy engine's clocks, rate limits and the priorities it changed outlive reloads.
   const policy = createPolicyEngine({
     config,
     log,
     control: await platform.createProcessControl(config),
     history,
+    capture: (req) => captures.capture(req),
     ...(eventLog
       ? {
           onRecord: (e) => {
@@ -204,8 +219,8 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
   // Rules without groups (rules.enabled off) are left out of the pipeline: no stage, no health series.
   const eventLogStage = eventLog ? [eventLogMetricsStage(eventLog)] : [];
   const logStage = logMetricsStage();
-  const stagesFor = (s: Settings): Stage[] => [detector.stage, ...(s.ruleGroups ? [rules.stage] : []), policy.stage, delivery.stage, ...eventLogStage, logStage, remote.stage];
-  const parts: readonly Part[] = [detector, rules, policy, delivery, remote];
+  const stagesFor = (s: Settings): Stage[] => [detector.stage, ...(s.ruleGroups ? [rules.stage] : []), policy.stage, captures.stage, delivery.stage, ...eventLogStage, logStage, remote.stage];
+  const parts: readonly Part[] = [detector, rules, policy, captures, delivery, remote];
 
   let sampling = createCollectors(config, platform);
   let stopping: Promise<void> | undefined;
@@ -233,6 +248,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     detector,
     rules,
     policy,
+    captures,
     delivery,
     remote,
     sampler,
@@ -256,8 +272,10 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     delivery.stop();
     detector.stop();
     rules.stop();
-    // Priorities and weights the policy lowered go back before the agent exits (and are logged);
-    // what remote write holds in memory goes to its disk queue, for the next start to send; the history is saved.
+    // A dump under way finishes first; priorities and weights the policy lowered go back before the
+    // agent exits (and are logged); what remote write holds in memory goes to its disk queue, for the
+    // next start to send; the history is saved.
+    await captures.stop();
     await Promise.all([policy.stop(), remote.stop(), persist()]);
     eventLog?.close();
   }

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import { parseArgs, USAGE, UsageError } from './cli/args.js';
 import { analyze } from './commands/analyze.js';
+import { capture } from './commands/capture.js';
 import { checkConfig } from './commands/check-config.js';
+import { doctor } from './commands/doctor.js';
 import { run, StartupError } from './commands/run.js';
 import { snapshot, snapshotFrom } from './commands/snapshot.js';
 import { resolveConfig } from './config/load.js';
@@ -37,6 +39,8 @@ async function main(argv: readonly string[]): Promise<number> {
   const { config } = resolved;
   const log = createLogger(config.log.level, config.log.format);
   if (args.command === 'snapshot') return snapshot(config, log, args.json);
+  if (args.command === 'doctor') return doctor(config, args.json);
+  if (args.command === 'capture') return capture(config, log, args.positionals[0], args.json);
   if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}" (see --help)`);
   return run(config, log, args.configFile, args.overrides);
 }
@@ -44,12 +48,14 @@ async function main(argv: readonly string[]): Promise<number> {
 /**
  * Ends the process with `code`. A failed start must end it even when something it began (a timer, a
  * socket) would keep Node alive: a half-started agent that serves nothing looks healthy to a service
- * manager. Exiting on its own first lets buffered output (a pipe on Windows) drain.
+ * manager. A finished command ends too: a native call that never returned (a MiniDumpWriteDump stuck
+ * in dbghelp) holds a worker thread that would keep Node alive after a clean shutdown. Exiting on its
+ * own first lets buffered output (a pipe on Windows) drain.
  */
 function exitWith(code: number, message?: string): void {
   if (message !== undefined) process.stderr.write(message);
   process.exitCode = code;
-  if (code !== 0) setTimeout(() => process.exit(code), 500).unref();
+  setTimeout(() => process.exit(code), 500).unref();
 }
 
 main(process.argv.slice(2)).then(

@@ -38,9 +38,10 @@ const VALUE_FLAGS: Readonly<Record<string, readonly string[]>> = {
   'path.procfs': ['paths', 'procfs'],
   'path.sysfs': ['paths', 'sysfs'],
   'path.state-dir': ['paths', 'state_dir'],
+  'evidence.dir': ['enforcement', 'evidence_dir'],
 };
 
-export const COMMANDS = ['run', 'check-config', 'snapshot', 'analyze'] as const;
+export const COMMANDS = ['run', 'check-config', 'snapshot', 'analyze', 'doctor', 'capture'] as const;
 
 export class UsageError extends Error {}
 
@@ -136,6 +137,10 @@ Commands:
                          find leaks, exhaustion and saturation in a PerfMon CSV, a Prometheus
                          query_range export, or a Prometheus server's history; exit 0 nothing
                          found, 1 findings, 2 unreadable input
+  doctor [--json]        say whether this host can take the dumps an investigation needs, with the
+                         fix for each that it cannot; exit 0 all required ready, 1 otherwise
+  capture PID [--json]   dump a running process (gcore on Linux, MiniDumpWriteDump on Windows) and a
+                         host snapshot into a new evidence directory; the process keeps running
 
 Flags:
   --config.file=PATH              YAML config (default: the embedded defaults)
@@ -151,7 +156,8 @@ Flags:
   --path.sysfs=/sys               sysfs mount point
   --path.state-dir=DIR            where the history is kept across restarts
                                   (/var/lib/contention-agent; %ProgramData%\\contention-agent)
-  --json                          machine-readable output (snapshot, analyze)
+  --evidence.dir=PATH             where evidence and dumps go (enforcement.evidence_dir)
+  --json                          machine-readable output (snapshot, analyze, doctor, capture)
   --from=URL                      snapshot: ask the running agent at URL (its history, leaks and alerts)
   --cpus=N                        CPUs of the logged host, when the log has no Processor counters
   --verbose                       analyze: list every series judged healthy

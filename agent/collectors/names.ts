@@ -13,6 +13,7 @@ export const COLLECTOR_NAMES = [
   'oom_kills',
   'conntrack',
   'ephemeral_ports',
+  'capture',
 ] as const;
 
 export type CollectorName = (typeof COLLECTOR_NAMES)[number];

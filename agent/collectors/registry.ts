@@ -2,6 +2,7 @@ import type { Config } from '../config/schema.js';
 import type { CollectorSpec } from './collector.js';
 import { cgroupsCollector } from './cgroups.js';
 import { conntrackCollector } from './conntrack.js';
+import { captureCollector, windowsCaptureCollector } from './capture.js';
 import { cpuCollector } from './cpu.js';
 import { ephemeralPortsCollector } from './ephemeral-ports.js';
 import { filesystemsCollector } from './filesystems.js';
@@ -37,6 +38,7 @@ export const linuxCollectors: CollectorRegistry = {
   oom_kills: oomKillsCollector,
   conntrack: conntrackCollector,
   ephemeral_ports: ephemeralPortsCollector,
+  capture: captureCollector,
 };
 
 /** The same names and metrics from PDH and the native process list. Pressure stall has no Windows counterpart: absent, not failing. */
@@ -48,6 +50,7 @@ export const windowsCollectors: CollectorRegistry = {
   disk_queue: windowsDiskQueueCollector,
   host_info: hostInfoCollector,
   processes: windowsProcessesCollector,
+  capture: windowsCaptureCollector,
 };
 
 /** The collectors to run from a registry (the platform's): each one's default, overridden by the config and then by command-line flags. */

@@ -1,6 +1,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { z } from 'zod';
 import { alertingSchema } from '../alerts/schema.js';
+import { captureSchema } from '../capture/schema.js';
 import { detectionSchema, historySchema } from '../detect/schema.js';
 import { criteriaSchema } from '../process/criteria.js';
 import { rulesSchema } from '../rules/schema.js';
@@ -130,6 +131,8 @@ export const configSchema = z
     remote_write: remoteWriteListSchema,
     /** Labels every pushed series gets unless it has its own (job and instance default to rules.job and rules.instance). */
     external_labels: externalLabelsSchema,
+    /** Process dumps on demand, before a policy stop and when a leak is first flagged. */
+    capture: captureSchema.prefault({}),
   })
   .strict()
   .superRefine((config, ctx) => {

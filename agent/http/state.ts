@@ -1,5 +1,6 @@
 import type { Agent } from '../agent.js';
 import type { Alert } from '../alerts/alert.js';
+import type { CaptureRecord } from '../capture/capture.js';
 import type { Judged } from '../detect/leak-stage.js';
 import { assessSaturation, type Condition } from '../detect/saturation.js';
 import type { SeriesSource } from '../history/source.js';
@@ -26,6 +27,24 @@ export function policyActionView(e: AuditEntry): PolicyActionView {
   return { time: e.time, policy: e.policy, criteria: e.kind === 'activate' ? '' : e.criteria, pid: about.pid, name: about.name, measure: about.measure, action: actionOf(e), outcome: outcomeOf(e) };
 }
 
+/** One process dump as the page lists it. */
+export interface CaptureView {
+  readonly time: number;
+  readonly trigger: string;
+  readonly pid: number;
+  readonly name: string;
+  readonly criteria?: string;
+  readonly outcome: string;
+  readonly reason?: string;
+  readonly file?: string;
+  readonly bytes?: number;
+  readonly seconds?: number;
+}
+
+export const captureView = (c: CaptureRecord): CaptureView => ({
+  time: c.time, trigger: c.trigger, pid: c.pid, name: c.name, criteria: c.criteria, outcome: c.outcome, reason: c.reason, file: c.file, bytes: c.bytes, seconds: c.seconds,
+});
+
 /** What the page is built from: the latest samples and what the parts that own the facts say. */
 export interface StateInput {
   readonly sample: Sample;
@@ -39,6 +58,8 @@ export interface StateInput {
   readonly alerts?: readonly Alert[];
   readonly activePolicy?: string;
   readonly policyActions?: readonly AuditEntry[];
+  /** The agent's recent process dumps, newest first. */
+  readonly captures?: readonly CaptureRecord[];
   readonly exposeCmdline: boolean;
   readonly now: number;
 }
@@ -96,6 +117,7 @@ export interface State {
   readonly alerts: Array<{ alertname: string; severity: string; state: string; activeAt: number; summary: string; subject?: string }>;
   readonly activePolicy?: string;
   readonly policyActions: readonly PolicyActionView[];
+  readonly captures: readonly CaptureView[];
   /** The top set's largest by private bytes, and its busiest by CPU: complete rows from the process table. */
   readonly topProcesses: ProcessView[];
   readonly topByCpu: ProcessView[];
@@ -133,6 +155,7 @@ export function buildState(input: StateInput): State {
       .sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || a.activeAt - b.activeAt),
     activePolicy: input.activePolicy,
     policyActions: (input.policyActions ?? []).map(policyActionView),
+    captures: (input.captures ?? []).map(captureView),
     topProcesses: processViews(sample, 'privateBytes', input.exposeCmdline),
     topByCpu: processViews(sample, 'cpu', input.exposeCmdline),
     judging: input.judging,
@@ -157,7 +180,7 @@ const leakView = (j: Judged): LeakView => ({
 });
 
 /** The page's state, built at most once per sample however often it is polled. */
-export function createPageState(agent: Pick<Agent, 'sampler' | 'history' | 'detector' | 'delivery' | 'policy' | 'config'>): () => State | undefined {
+export function createPageState(agent: Pick<Agent, 'sampler' | 'history' | 'detector' | 'delivery' | 'policy' | 'config'> & Partial<Pick<Agent, 'captures'>>): () => State | undefined {
   let cached: { sample: Sample; state: State } | undefined;
   let previous: Sample | undefined;
   return () => {
@@ -177,6 +200,7 @@ export function createPageState(agent: Pick<Agent, 'sampler' | 'history' | 'dete
           alerts: agent.delivery.active(),
           activePolicy: agent.policy.activePolicy(),
           policyActions: agent.policy.recentActions(),
+          captures: agent.captures?.recent() ?? [],
           exposeCmdline: agent.config().web.expose_cmdline,
           now: Date.now(),
         }),

@@ -8,6 +8,7 @@ export interface FamilyDef {
   readonly labels: readonly string[];
 }
 
+import { captureCatalog } from './catalog-capture.js';
 import { deliveryCatalog } from './catalog-delivery.js';
 import { detectCatalog } from './catalog-detect.js';
 import { policyCatalog } from './catalog-policy.js';
@@ -25,6 +26,7 @@ export const catalog = {
   ...rulesCatalog,
   ...policyCatalog,
   ...remoteWriteCatalog,
+  ...captureCatalog,
   // Agent health
   contention_collector_success: {
     type: 'gauge', labels: ['collector'],

@@ -1,6 +1,7 @@
 import { closeSync, fstatSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { makeDirs } from '../files/make-dirs.js';
+import type { CaptureRecord } from '../capture/capture.js';
 import type { LimitAction, Subject, Violation } from './decide.js';
 
 export interface AuditOptions {
@@ -96,6 +97,12 @@ export type AuditEntry =
       readonly shutdown?: boolean;
     })
   | (Common & {
+      /** A process dump, before a stop (policy and criteria set) or at a first leak flag (policy ''). */
+      readonly kind: 'capture';
+      readonly action: 'capture';
+      readonly capture: CaptureRecord;
+    })
+  | (Common & {
       readonly kind: 'cpu_weight';
       readonly action: 'set_cpu_weight' | 'restore_cpu_weight';
       readonly cgroup: string;
@@ -113,6 +120,7 @@ export function aboutOf(e: AuditEntry): { readonly pid: number; readonly name: s
   if (e.kind === 'limit') return { pid: e.violation.subject.pid, name: e.violation.subject.name, measure: e.violation.measure };
   if (e.kind === 'priority') return { pid: e.subject.pid, name: e.subject.name, measure: 'cpu' };
   if (e.kind === 'cpu_weight') return { pid: 0, name: e.cgroup, measure: 'cpu' };
+  if (e.kind === 'capture') return { pid: e.capture.pid, name: e.capture.name, measure: e.capture.trigger };
   return { pid: 0, name: '', measure: 'cpu' };
 }
 
@@ -127,6 +135,13 @@ export function auditLine(e: AuditEntry): Record<string, unknown> {
       ...head, pid: v.subject.pid, start_time: v.subject.startTime, exe: v.subject.exe, measure: v.measure, value: v.value, limit: v.limit,
       exceeded_since: new Date(v.since).toISOString(), reason: e.reason, evidence: e.evidence, grace_seconds: e.graceSeconds, cgroup: e.cgroup,
       process: v.subject.name, user: v.subject.user,
+    };
+  }
+  if (e.kind === 'capture') {
+    const c = e.capture;
+    return {
+      ...head, pid: c.pid, start_time: c.startTime, trigger: c.trigger, reason: c.reason, evidence: c.dir, file: c.file, bytes: c.bytes,
+      seconds: c.seconds, pruned: c.pruned.length > 0 ? c.pruned : undefined, process: c.name,
     };
   }
   const cpu = e.cpu === undefined ? {} : { cpu_utilization: e.cpu };

@@ -1,6 +1,8 @@
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { Alert } from '../alerts/alert.js';
+import type { CaptureRecord } from '../capture/capture.js';
+import type { CaptureRequestWithHistory } from '../capture/captures.js';
 import type { Config } from '../config/schema.js';
 import type { Point, SeriesSource } from '../history/source.js';
 import type { LabelsOf } from '../metrics/catalog.js';
@@ -24,6 +26,8 @@ export interface PolicyEngine extends Part {
   /** The most recent decisions, newest first, for the page. */
   recentActions(): readonly AuditEntry[];
   activePolicy(): string | undefined;
+  /** Audits a process dump the agent took outside a stop (a first leak flag), as stops are audited. */
+  recordCapture(record: CaptureRecord): void;
   /** Undoes priority and weight changes, stops the calendar, waits for stops in flight. */
   stop(): Promise<void>;
 }
@@ -36,6 +40,8 @@ export interface PolicyEngineOptions {
   readonly history?: SeriesSource;
   /** Told of every recorded decision after its audit line (the Windows event log listens here). */
   readonly onRecord?: (entry: AuditEntry) => void;
+  /** Takes a process dump into a stop's evidence directory before the stop (capture.before_stop). */
+  readonly capture?: (req: CaptureRequestWithHistory) => Promise<CaptureRecord>;
 }
 
 const RECENT = 50;
@@ -119,6 +125,15 @@ export function createPolicyEngine(opts: PolicyEngineOptions): PolicyEngine {
       evidence = captureEvidence({ dir: e.evidence_dir, procfs: config.paths.procfs, keep: e.max_evidence }, v, historyOf(v, now), now);
     } catch (err) {
       log.error({ err: (err as Error).message, pid: v.subject.pid }, 'policy evidence capture failed; stopping anyway');
+    }
+    if (evidence && opts.capture && config.capture.before_stop) {
+      // The dump goes first: once stopped, the process's memory (the leak itself) is gone.
+      const dump = await opts.capture({
+        target: { pid: v.subject.pid, startTime: v.subject.startTime }, name: v.subject.name, trigger: 'before_stop', criteria: v.criteria, dir: evidence,
+        ...(v.measure === 'committed_memory' ? { known: { privateBytes: v.value } } : {}),
+        tripping: { measure: v.measure, limit: v.limit, points: historyOf(v, now) },
+      });
+      outcome({ kind: 'capture', ...common(v.policy, v.criteria, dump.outcome, Date.now()), action: 'capture', capture: dump });
     }
     log.warn({ policy: v.policy, criteria: v.criteria, pid: v.subject.pid, process: v.subject.name, measure: v.measure, value: v.value, limit: v.limit, evidence }, 'policy stopping a process');
     // The intent is on disk (fsynced) before the first signal: a crash during the grace period
@@ -317,6 +332,9 @@ export function createPolicyEngine(opts: PolicyEngineOptions): PolicyEngine {
     alerts: () => alerts,
     recentActions: () => recent,
     activePolicy: () => active,
+    recordCapture(record) {
+      outcome({ kind: 'capture', time: record.time, policy: '', criteria: record.criteria ?? '', outcome: record.outcome, dryRun: false, action: 'capture', capture: record });
+    },
     async stop() {
       stopped = true;
       calendar?.stop();

@@ -38,8 +38,8 @@ export interface EngineUnderTest {
 export async function startEngine(yaml: string, interval = '500ms'): Promise<EngineUnderTest> {
   const dir = mkdtempSync(join(tmpdir(), 'ca-policy-'));
   const text = `sampling: { interval: ${interval}, queue_interval: 250ms }
-collectors: { kernel_tables: false, kernel_pools: false, memory: false, disk_queue: false, pressure: false, host_info: false }
-${yaml}`.replace(/enforcement:\s*\{/, `enforcement: { audit_log: { path: ${JSON.stringify(join(dir, 'audit.jsonl'))} }, evidence_dir: ${JSON.stringify(join(dir, 'evidence'))}, `);
+collectors: { kernel_tables: false, kernel_pools: false, memory: false, disk_queue: false, pressure: false, host_info: false, capture: false }
+${/^capture:/m.test(yaml) ? '' : '# Policy tests that are not about dumps take none (a gcore of a Node child writes about 1 GB).\ncapture: { before_stop: false }\n'}${yaml}`.replace(/enforcement:\s*\{/, `enforcement: { audit_log: { path: ${JSON.stringify(join(dir, 'audit.jsonl'))} }, evidence_dir: ${JSON.stringify(join(dir, 'evidence'))}, `);
   const parsed = parseConfigText(text, 'policy-test.yaml');
   if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
   const config = parsed.config;

@@ -90,7 +90,7 @@ describe('local rule evaluation in the running agent', () => {
     writeFileSync(file, 'rules:\n  enabled: true\n');
     const valid = spawnSync(process.execPath, [CLI, 'check-config', file], { encoding: 'utf8', timeout: 20_000 });
     expect(valid.status).toBe(0);
-    expect(valid.stdout).toMatch(/valid; .*, 37 rules evaluated locally\n$/);
+    expect(valid.stdout).toMatch(/valid; .*, 38 rules evaluated locally\n$/);
   });
 
   it('keeps the running rules when a reload brings a bad rule file', async () => {

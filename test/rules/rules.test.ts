@@ -17,7 +17,7 @@ interface Rule {
 const file = `${ROOT}rules/contention.yml`;
 const rules: Rule[] = (parse(readFileSync(file, 'utf8')) as { groups: Array<{ rules: Rule[] }> }).groups.flatMap((g) => g.rules);
 const alerts = rules.filter((r) => r.alert);
-const STATE_ALERTS = new Set(['LeakSuspected', 'CollectorFailing', 'AgentDown', 'AgentAbsent']);
+const STATE_ALERTS = new Set(['LeakSuspected', 'CollectorFailing', 'AgentDown', 'AgentAbsent', 'CaptureNotPossible']);
 
 describe('rules/contention.yml', () => {
   it('passes promtool check rules', () => {

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs the real tools the test suite drives: Prometheus and its promtool, Alertmanager and amtool,
-# Chromium for the browser tests, VictoriaMetrics (a remote-write receiver), Wine for the Windows tier
-# (whose Windows Node and koffi prebuild come from the npm registry: windows-node.sh), and what the
-# package tests build and install artifacts with (zip, unzip, dpkg, unshare, ansible-playbook). Does
-# nothing when all are present.
+# Chromium for the browser tests, VictoriaMetrics (a remote-write receiver), gdb (gcore), file and
+# binutils (readelf) for the process dump tests, Wine for the Windows tier (whose Windows Node and koffi
+# prebuild come from the npm registry: windows-node.sh), and what the package tests build and install
+# artifacts with (zip, unzip, dpkg, unshare, ansible-playbook). Does nothing when all are present.
 set -euo pipefail
 
 declare -A need=(
@@ -14,6 +14,10 @@ declare -A need=(
   [chromium]=chromium
   [openssl]=openssl
   [systemd-analyze]=systemd
+  [gdb]=gdb
+  [gcore]=gdb
+  [file]=file
+  [readelf]=binutils
   [wine]=wine
   [zip]=zip
   [unzip]=unzip

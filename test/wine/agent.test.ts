@@ -98,6 +98,9 @@ describe('the agent on win32 under Wine', () => {
         '      - { criteria: leaker, max_handles: { limit: 1000, action: stop } }',
         '      - { criteria: sibling, max_handles: { limit: 1000, action: stop } }',
         'active_policy: guard',
+        // No dump before the stop here: Wine's MiniDumpWriteDump can write and never return, and the
+        // thread stuck in it keeps the process from ending on SIGINT (test/wine/capture.test.ts covers it).
+        'capture: { before_stop: false }',
         'enforcement:',
         '  stop_grace: 2s',
         `  evidence_dir: ${join(dir, 'evidence')}`,

@@ -123,6 +123,16 @@
     }));
   }
 
+  function renderCaptures(state) {
+    var items = (state.captures || []).slice(0, 10).map(function (c) {
+      var why = c.trigger === 'before_stop' ? 'before a policy stop' : c.trigger === 'leak' ? 'at a leak flag for ' + c.criteria : 'on demand';
+      var what = c.outcome === 'captured' ? 'dumped to ' + c.file + ' (' + bytes(c.bytes || 0) + ')' : c.outcome + (c.reason ? ': ' + c.reason : '');
+      return el('li', null, [new Date(c.time).toLocaleTimeString() + ' ' + c.name + ' (pid ' + c.pid + ') ' + why + ': ' + what]);
+    });
+    if (items.length === 0) items = [el('li', { class: 'empty' }, ['No process dumps taken.'])];
+    replace($('captures'), items);
+  }
+
   function policyActionText(a) {
     if (a.action === 'activate') return 'the calendar made ' + a.policy + ' the managing policy';
     var who = a.pid ? a.name + ' (pid ' + a.pid + ')' : a.name;
@@ -179,6 +189,7 @@
     renderAlerts(state);
     renderProcesses(state);
     renderPolicy(state);
+    renderCaptures(state);
     renderHealth(state);
     renderCharts(state);
   }

@@ -40,6 +40,10 @@ export interface Win32Api {
   QueryFullProcessImageNameW(process: Pointer, flags: number, name: Uint8Array, size: Out<number>): boolean;
   WaitForSingleObject(handle: Pointer, milliseconds: number): number;
   GetLastError(): number;
+  GetCurrentProcess(): Pointer;
+  K32GetPerformanceInfo(info: Uint8Array, size: number): boolean;
+  /** Fails with INVALID_HANDLE_VALUE, a pointer whose address is all ones (see koffi.address). */
+  CreateFileW(path: string, access: number, share: number, security: null, disposition: number, flags: number, template: null): Pointer;
   // advapi32.dll
   OpenProcessToken(process: Pointer, access: number, token: Out<Pointer | null>): boolean;
   GetTokenInformation(token: Pointer, infoClass: number, buffer: Pointer, length: number, returned: Out<number>): boolean;
@@ -47,6 +51,17 @@ export interface Win32Api {
   RegisterEventSourceW(server: null, source: string): Pointer | null;
   ReportEventW(log: Pointer, type: number, category: number, eventId: number, sid: null, strings: number, dataSize: number, texts: string[], data: null): boolean;
   DeregisterEventSource(log: Pointer): boolean;
+  /** `root` is a predefined key as its sign-extended integer (HKEY_LOCAL_MACHINE is -0x7ffffffe). */
+  RegOpenKeyExW(root: number, subKey: string, options: number, access: number, key: Out<Pointer | null>): number;
+  RegGetValueW(key: Pointer, subKey: null, value: string, flags: number, type: Out<number>, data: Uint8Array | null, size: Out<number>): number;
+  RegCloseKey(key: Pointer): number;
+  LookupPrivilegeValueW(system: null, name: string, luid: Uint8Array): boolean;
+  AdjustTokenPrivileges(token: Pointer, disableAll: boolean, state: Uint8Array, length: number, previous: null, returned: null): boolean;
+}
+
+/** dbghelp.dll, loaded apart from the rest (only a capture needs it). */
+export interface DbgHelpApi {
+  MiniDumpWriteDump(process: Pointer, pid: number, file: Pointer, dumpType: number, exception: null, userStream: null, callback: null): boolean;
 }
 
 /** The declarations, by DLL, in koffi's C-like syntax. */
@@ -72,6 +87,9 @@ export const DECLARATIONS: Readonly<Record<'pdh.dll' | 'ntdll.dll' | 'kernel32.d
     'bool __stdcall QueryFullProcessImageNameW(HANDLE hProcess, uint32_t dwFlags, void *lpExeName, _Inout_ uint32_t *lpdwSize)',
     'uint32_t __stdcall WaitForSingleObject(HANDLE hHandle, uint32_t dwMilliseconds)',
     'uint32_t __stdcall GetLastError()',
+    'HANDLE __stdcall GetCurrentProcess()',
+    'bool __stdcall K32GetPerformanceInfo(void *pPerformanceInformation, uint32_t cb)',
+    'HANDLE __stdcall CreateFileW(const char16_t *lpFileName, uint32_t dwDesiredAccess, uint32_t dwShareMode, void *lpSecurityAttributes, uint32_t dwCreationDisposition, uint32_t dwFlagsAndAttributes, HANDLE hTemplateFile)',
   ],
   'advapi32.dll': [
     'bool __stdcall OpenProcessToken(HANDLE ProcessHandle, uint32_t DesiredAccess, _Out_ HANDLE *TokenHandle)',
@@ -80,8 +98,17 @@ export const DECLARATIONS: Readonly<Record<'pdh.dll' | 'ntdll.dll' | 'kernel32.d
     'HANDLE __stdcall RegisterEventSourceW(const char16_t *lpUNCServerName, const char16_t *lpSourceName)',
     'bool __stdcall ReportEventW(HANDLE hEventLog, uint16_t wType, uint16_t wCategory, uint32_t dwEventID, void *lpUserSid, uint16_t wNumStrings, uint32_t dwDataSize, const char16_t **lpStrings, void *lpRawData)',
     'bool __stdcall DeregisterEventSource(HANDLE hEventLog)',
+    'int32_t __stdcall RegOpenKeyExW(intptr_t hKey, const char16_t *lpSubKey, uint32_t ulOptions, uint32_t samDesired, _Out_ HANDLE *phkResult)',
+    'int32_t __stdcall RegGetValueW(HANDLE hkey, const char16_t *lpSubKey, const char16_t *lpValue, uint32_t dwFlags, _Out_ uint32_t *pdwType, void *pvData, _Inout_ uint32_t *pcbData)',
+    'int32_t __stdcall RegCloseKey(HANDLE hKey)',
+    'bool __stdcall LookupPrivilegeValueW(const char16_t *lpSystemName, const char16_t *lpName, void *lpLuid)',
+    'bool __stdcall AdjustTokenPrivileges(HANDLE TokenHandle, bool DisableAllPrivileges, void *NewState, uint32_t BufferLength, void *PreviousState, uint32_t *ReturnLength)',
   ],
 };
+
+export const DBGHELP_DECLARATIONS: readonly string[] = [
+  'bool __stdcall MiniDumpWriteDump(HANDLE hProcess, uint32_t ProcessId, HANDLE hFile, int32_t DumpType, void *ExceptionParam, void *UserStreamParam, void *CallbackParam)',
+];
 
 /** Registers the named types the declarations use. Idempotent per koffi instance. */
 export function defineTypes(koffi: Koffi): void {
@@ -117,4 +144,17 @@ export function loadWin32(): Promise<Win32Api> {
     return api as unknown as Win32Api;
   });
   return loading;
+}
+
+let loadingDbgHelp: Promise<DbgHelpApi> | undefined;
+
+/** dbghelp.dll's MiniDumpWriteDump, loaded at the first capture. Rejects off Windows or when the DLL is missing. */
+export function loadDbgHelp(): Promise<DbgHelpApi> {
+  loadingDbgHelp ??= loadWin32().then(({ koffi }) => {
+    const lib = koffi.load('dbghelp.dll');
+    const api: Record<string, unknown> = {};
+    for (const declaration of DBGHELP_DECLARATIONS) api[declaredName(declaration)] = lib.func(declaration);
+    return api as unknown as DbgHelpApi;
+  });
+  return loadingDbgHelp;
 }
