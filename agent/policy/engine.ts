@@ -1,4 +1,3 @@
-import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { Alert } from '../alerts/alert.js';
 import type { CaptureRecord } from '../capture/capture.js';
@@ -59,7 +58,7 @@ export function createPolicyEngine(opts: PolicyEngineOptions): PolicyEngine {
   let rules = compileSafetyRules(config.enforcement, config.criteria);
   let active = config.active_policy;
   // The stop budget of the last hour survives a restart: read back from the state directory.
-  const budgetStore = createStopBudgetStore(config.enforcement.state_dir ?? dirname(config.enforcement.evidence_dir), (err) => log.error({ err: err.message }, 'policy stop budget state could not be read or written'));
+  const budgetStore = createStopBudgetStore(config.enforcement.state_dir ?? config.paths.state_dir, (err) => log.error({ err: err.message }, 'policy stop budget state could not be read or written'));
   let state: PolicyState = { ...emptyState(), stops: budgetStore.load(Date.now()) };
   let audit: AuditLog = openAuditLog(auditOptions(config));
   let calendar: Calendar | undefined;

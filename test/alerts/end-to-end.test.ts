@@ -24,7 +24,7 @@ describe('alerts reach a real Alertmanager from the agent and from Prometheus ev
     agent = await startAgent([
       `--config.file=${writeConfig(`
 sampling: { interval: 500ms, queue_interval: 500ms }
-detection: { window: 20s, min_window: 8s, confirm: 2s }
+detection: { window: 30s, min_window: 15s, confirm: 2s }
 criteria:
   - name: leaky
     include: [{ cmdline: "${leaker.token}" }]
@@ -85,7 +85,7 @@ alerting:
   it('Prometheus, evaluating the shipped rules on the scraped agent, fires into the same Alertmanager', async () => {
     let found: AmAlert | undefined;
     await waitFor(async () => {
-      found = (await alerts()).find((a) => a.labels.alertname === 'LeakSuspected' && a.labels.job === 'contention-agent' && a.labels.subject === `node[${leaker.pid}]`);
+      found = (await alerts()).find((a) => a.labels.alertname === 'LeakSuspected' && a.labels.job === 'contention-agent' && a.labels.subject === `node ${leaker.token}.js[${leaker.pid}]`);
       return found !== undefined;
     }, 45_000, 'the rule-evaluated LeakSuspected alert for the child');
     expect(found!.labels).toMatchObject({ subject_kind: 'process', resource: 'private_bytes', severity: 'warning' });

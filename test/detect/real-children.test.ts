@@ -20,13 +20,14 @@ const suspected = async (agent: RunningAgent) =>
 
 afterAll(() => killAllChildren());
 
-describe('the default detector on real children', () => {
+// The two tests mostly wait on real time, so they run side by side.
+describe('the detector on real children', () => {
   let alertmanager: RunningServer | undefined;
   afterAll(async () => {
     await alertmanager?.stop();
   });
 
-  it('flags a child leaking 1 MiB/s within 5 minutes, leaves a GC sawtooth, a warm-up and a busy process alone, keeps its verdict across its own restart, and Alertmanager gets one alert for the leak', async () => {
+  it.concurrent('flags a child leaking 1 MiB/s within 5 minutes, leaves a GC sawtooth, a warm-up and a busy process alone, keeps its verdict across its own restart, and Alertmanager gets one alert for the leak', async () => {
     alertmanager = await startAlertmanager();
     const children = {
       leaky: await startChild(SCRIPTS.leak(1, 1000)),
@@ -41,8 +42,11 @@ describe('the default detector on real children', () => {
     const args = [`--config.file=${config}`, `--path.state-dir=${stateDir}`];
     let agent = await startAgent(args);
     try {
-      const leak = { subject_kind: 'process', subject: `node[${children.leaky.pid}]`, resource: 'private_bytes' };
-      const healthySubjects = ['sawtooth', 'warmup', 'busy'].flatMap((g) => [g, `node[${children[g as keyof typeof children].pid}]`]);
+      const leak = { subject_kind: 'process', subject: `node ${children.leaky.token}.js[${children.leaky.pid}]`, resource: 'private_bytes' };
+      const healthySubjects = ['sawtooth', 'warmup', 'busy'].flatMap((g) => {
+        const c = children[g as keyof typeof children];
+        return [g, `node ${c.token}.js[${c.pid}]`];
+      });
       let flaggedAfter = 0;
       await waitFor(async () => {
         const now = await suspected(agent);
@@ -78,10 +82,9 @@ describe('the default detector on real children', () => {
       await agent.stop();
     }
   }, 10 * 60_000);
-});
 
-describe('a leak that restarts hide, on real processes (compressed clock: 1 s samples, restarts every 30 s)', () => {
-  it('flags the group masked by restarts, with the per-life rate, and leaves a restarted healthy group alone', async () => {
+  // Compressed clock: 1 s samples, restarts every 30 s.
+  it.concurrent('flags the group masked by restarts (a leak that restarts hide, on real processes), with the per-life rate, and leaves a restarted healthy group alone', async () => {
     const leaking = await startChild(SCRIPTS.restartedLeak(30, 1024));
     const healthy = await startChild(SCRIPTS.restartedLeak(30, 0));
     const started = Date.now();

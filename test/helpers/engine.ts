@@ -42,7 +42,8 @@ collectors: { kernel_tables: false, kernel_pools: false, memory: false, disk_que
 ${/^capture:/m.test(yaml) ? '' : '# Policy tests that are not about dumps take none (a gcore of a Node child writes about 1 GB).\ncapture: { before_stop: false }\n'}${yaml}`.replace(/enforcement:\s*\{/, `enforcement: { audit_log: { path: ${JSON.stringify(join(dir, 'audit.jsonl'))} }, evidence_dir: ${JSON.stringify(join(dir, 'evidence'))}, `);
   const parsed = parseConfigText(text, 'policy-test.yaml');
   if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
-  const config = parsed.config;
+  // Its saved history and stop budget stay in the test's directory, not the machine's state directory.
+  const config = { ...parsed.config, paths: { ...parsed.config.paths, state_dir: dir } };
   if (!config.enforcement.audit_log.path.startsWith(dir)) throw new Error('the test config needs an `enforcement: { ... }` mapping');
   const lines: string[] = [];
   const log = createLogger('info', 'json', new Writable({ write: (chunk, _e, done) => (lines.push(String(chunk)), done()) }));

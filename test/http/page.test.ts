@@ -94,7 +94,7 @@ describe('the status page with a leaking process', () => {
   it('shows the leak suspect and draws the last-hour charts', async () => {
     const leaker = await startChild(SCRIPTS.leak(1, 100));
     const agent = await startAgent([
-      `--config.file=${writeConfig(`sampling: { interval: 500ms, queue_interval: 500ms }\ndetection: { window: 20s, min_window: 8s, confirm: 2s }\ncriteria:\n  - name: leaky\n    include: [{ cmdline: "${leaker.token}" }]\n`)}`,
+      `--config.file=${writeConfig(`sampling: { interval: 500ms, queue_interval: 500ms }\ndetection: { window: 30s, min_window: 15s, confirm: 2s }\ncriteria:\n  - name: leaky\n    include: [{ cmdline: "${leaker.token}" }]\n`)}`,
     ]);
     const browser = await launchChromium();
     try {
