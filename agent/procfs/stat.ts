@@ -24,20 +24,26 @@ export function parseStat(text: string): KernelStat {
     const parts = line.trim().split(/\s+/);
     const key = parts[0];
     if (key === 'cpu') {
-      total = Object.fromEntries(CPU_MODES.map((mode, i) => [mode, Number(parts[i + 1] ?? 0) || 0])) as CpuTicks;
+      total = Object.fromEntries(CPU_MODES.map((mode, i) => [mode, parts[i + 1] === undefined ? 0 : unsigned(parts[i + 1], `cpu ${mode}`)])) as CpuTicks;
     } else if (key !== undefined && /^cpu\d+$/.test(key)) {
       cpus++;
     } else if (key === 'procs_running') {
-      procsRunning = Number(parts[1]);
+      procsRunning = unsigned(parts[1], key);
     } else if (key === 'procs_blocked') {
-      procsBlocked = Number(parts[1]);
+      procsBlocked = unsigned(parts[1], key);
     } else if (key === 'btime') {
-      bootTime = Number(parts[1]);
+      bootTime = unsigned(parts[1], key);
     }
   }
   if (!total || cpus === 0) throw new Error('/proc/stat has no cpu lines');
   if (procsRunning === undefined || procsBlocked === undefined) throw new Error('/proc/stat has no procs_running/procs_blocked');
   return { total, cpus, procsRunning, procsBlocked, bootTime };
+}
+
+/** A count the kernel writes as decimal digits; anything else is a malformed row, never NaN. */
+function unsigned(text: string | undefined, what: string): number {
+  if (text === undefined || !/^\d+$/.test(text)) throw new Error(`/proc/stat: ${what} is not an unsigned number`);
+  return Number(text);
 }
 
 /** Runnable tasks beyond the CPUs that can run them: the Linux reading of "processor queue length". */
