@@ -1,6 +1,14 @@
 import { fileURLToPath } from 'node:url';
 import { configDefaults, defineConfig } from 'vitest/config';
 
+/**
+ * Files that run after the rest, one at a time. The Windows tier shares one Wine prefix and
+ * wineserver, so a dump that Wine's dbghelp never finishes in one file cannot stall another's agent;
+ * the package test installs and purges the .deb and must find the machine's paths as no other test
+ * leaves them meanwhile (an agent started by another file writes its history under /var/lib).
+ */
+const SERIAL = ['test/wine/**/*.test.ts', 'test/deploy/packages.test.ts'];
+
 export default defineConfig({
   root: fileURLToPath(new URL('..', import.meta.url)),
   test: {
@@ -9,10 +17,8 @@ export default defineConfig({
     // Integration tests start real processes and servers; two cores need no more workers.
     maxWorkers: 2,
     projects: [
-      { extends: true, test: { name: 'linux', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, 'test/wine/**'] } },
-      // The Windows tier shares one Wine prefix and wineserver: its files run one at a time, after the
-      // rest, so a dump that Wine's dbghelp never finishes in one file cannot stall another's agent.
-      { extends: true, test: { name: 'wine', include: ['test/wine/**/*.test.ts'], fileParallelism: false, sequence: { groupOrder: 1 } } },
+      { extends: true, test: { name: 'main', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, ...SERIAL] } },
+      { extends: true, test: { name: 'serial', include: SERIAL, fileParallelism: false, sequence: { groupOrder: 1 } } },
     ],
   },
 });
