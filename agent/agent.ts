@@ -125,7 +125,7 @@ async function restoreHistory(config: Config, history: History, log: Logger): Pr
   const perSeries = bytesPerSeries({ rawSeconds: config.history.raw_retention, sampleSeconds: config.sampling.interval, bucketSeconds: config.history.downsample_interval, retentionSeconds: config.history.retention });
   const loaded = await loadHistory(dir, 2 * config.history.max_series * perSeries + 16 * 2 ** 20);
   if (!loaded.ok) {
-    if (loaded.absent) log.info({ dir }, 'no history saved yet; starting afresh');
+    if (loaded.absent) log.debug({ dir }, 'no history saved yet; starting afresh');
     else log.warn({ reason: loaded.reason }, 'saved history ignored; starting afresh');
     return undefined;
   }
@@ -145,6 +145,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
   const history = createAgentHistory(config);
   // It also outlives the agent: saved in the state directory, so a restart or a reboot does not forget.
   const persisting = config.history.persist_interval > 0;
+  let started = false;
   const carriedState = persisting ? await restoreHistory(config, history, log) : undefined;
   // On Windows, alert changes and policy decisions also go to the Application log.
   const eventLog: EventLog | undefined = platform.openEventLog((err) => log.warn({ err: err.message }, 'cannot write to the Windows event log'));
@@ -253,7 +254,10 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     remote,
     sampler,
     config: () => config,
-    start: () => sampler.start(),
+    start: () => {
+      started = true;
+      sampler.start();
+    },
     async reconfigure(next) {
       const settings: Settings = { ...next, config: { ...next.config, web: config.web, history: config.history, paths: { ...next.config.paths, state_dir: config.paths.state_dir } } };
       config = settings.config;
@@ -276,7 +280,8 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     // agent exits (and are logged); what remote write holds in memory goes to its disk queue, for the
     // next start to send; the history is saved.
     await captures.stop();
-    await Promise.all([policy.stop(), remote.stop(), persist()]);
+    // An agent that never started (its start failed) has nothing of its own to save over the last run's.
+    await Promise.all([policy.stop(), remote.stop(), started ? persist() : Promise.resolve()]);
     eventLog?.close();
   }
 }

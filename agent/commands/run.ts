@@ -34,18 +34,15 @@ export async function run(config: Config, log: Logger, configFile: string | unde
     return 1;
   }
   if (rules.groups) log.info({ files: rules.files.join(','), rules: rules.groups.reduce((n, g) => n + g.rules.length, 0) }, 'evaluating alert rules locally');
-  let agent: Agent;
-  try {
-    agent = await createAgent({ config, ruleGroups: rules.groups, platform: currentPlatform(), log });
-  } catch (err) {
-    // A part that cannot start (a remote_write endpoint's TLS file, say) fails the start at once.
-    throw new StartupError((err as Error).message);
-  }
-
+  // The port is bound before the agent is assembled (which reads back the saved history and logs
+  // it): a taken port is the one line a failed start prints. Until the agent exists, scrapes get
+  // "no sample yet" and the state route is absent.
+  let agent: Agent | undefined;
+  const routes = new Map(page);
   const server = createHttpServer({
     telemetryPath: config.web.telemetry_path,
-    exposition: () => agent.sampler.latest()?.exposition,
-    routes: new Map([...page, ['/api/v1/state', stateRoute(createPageState(agent))]]),
+    exposition: () => agent?.sampler.latest()?.exposition,
+    routes,
     log,
     guard: web.guard,
   });
@@ -59,11 +56,18 @@ export async function run(config: Config, log: Logger, configFile: string | unde
       });
     });
   } catch (err) {
-    await agent.stop();
     const { code, message } = err as NodeJS.ErrnoException;
     const why = code === 'EADDRINUSE' ? 'the address is already in use' : code === 'EACCES' ? 'permission denied' : message;
     throw new StartupError(`cannot listen on ${config.web.listen_address}: ${why}${code ? ` (${code})` : ''}`);
   }
+  try {
+    agent = await createAgent({ config, ruleGroups: rules.groups, platform: currentPlatform(), log });
+  } catch (err) {
+    // A part that cannot start (a remote_write endpoint's TLS file, say) fails the start at once.
+    server.close();
+    throw new StartupError((err as Error).message);
+  }
+  routes.set('/api/v1/state', stateRoute(createPageState(agent)));
   // Sampling starts once the agent serves: a start that fails has taken no sample and applied no policy.
   agent.start();
   const bound = server.address();

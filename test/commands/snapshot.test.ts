@@ -79,7 +79,7 @@ describe('contention-agent snapshot --from URL', () => {
       expect(result.stdout).toMatch(/^(Nothing is saturated or near a limit right now\.|Saturated or near a limit now, worst first:)$/m);
       expect(result.stdout).toMatch(/^Top processes:$/m);
       // A fresh agent has seconds of history; the default detection needs 30 minutes before it can judge leaks.
-      expect(result.stdout).toMatch(/^No leak suspected yet, but judging needs \d+m \d+s more history \(it has \d+s of the 30m 0s needed\)\.$/m);
+      expect(result.stdout).toMatch(/^No leak suspected yet, but judging needs \d+m \d+s more history \(it has \d+s of the 2m 0s needed\)\.$/m);
       const worst = /^ {2}(CRITICAL|WARNING) /m.exec(result.stdout)?.[1];
       expect(result.status).toBe(worst === 'CRITICAL' ? 2 : worst === 'WARNING' ? 1 : 0);
       const json = await runCli(['snapshot', '--json', `--from=${agent.url}`]);

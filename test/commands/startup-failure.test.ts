@@ -79,7 +79,7 @@ describe('a start that cannot serve exits at once with one line', () => {
 
   it('a port out of range', async () => {
     const r = await runToEnd(['--web.listen-address=127.0.0.1:99999']);
-    expectFailedStart(r, /^contention-agent: .*99999/);
+    expectFailedStart(r, /^--web\.listen-address: expected a port from 0 to 65535 \(got 99999\)$/);
   });
 });
 

@@ -1,6 +1,6 @@
 // Every artifact `npm run package` builds, installed the way a user installs it, each serving lint-clean /metrics.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -132,12 +132,18 @@ describe('the Debian package', () => {
     '/etc/systemd/system/contention-agent.service',
     '/var/lib/systemd/deb-systemd-helper-enabled/contention-agent.service.dsh-also',
   ];
+  const ASIDE = ['/var/lib/contention-agent', '/var/log/contention-agent'];
   let before: { passwd: string; group: string; present: string[] };
   let agent: RunningAgent | undefined;
   afterAll(async () => {
     await agent?.stop();
     // Never leave the package on the machine, whatever failed.
     if (installed().includes('installed')) spawnSync('dpkg', ['--purge', 'contention-agent']);
+    for (const p of ASIDE) {
+      if (!existsSync(`${p}.ca-test-aside`)) continue;
+      rmSync(p, { recursive: true, force: true });
+      renameSync(`${p}.ca-test-aside`, p);
+    }
   });
 
   /** dpkg takes a lock other package tools on this machine may hold for a moment. */
@@ -182,6 +188,10 @@ describe('the Debian package', () => {
 
   it('installs with dpkg -i, runs as its own user, serves lint-clean /metrics, keeps an edited conffile on upgrade, and purges to the machine it found', async () => {
     expect(installed(), 'contention-agent is already installed on this machine; remove it first').not.toContain('installed');
+    // An agent run outside the package (another test's, a developer's) keeps its history in the same
+    // state and log directories: set them aside while the package is installed and purged, and put
+    // them back after, so the check sees only what the package does.
+    for (const p of ASIDE) if (existsSync(p)) renameSync(p, `${p}.ca-test-aside`);
     before = { passwd: userLine('passwd'), group: userLine('group'), present: OURS.filter((p) => existsSync(p)) };
     dpkg('-i', deb());
     expect(installed()).toBe('install ok installed');
