@@ -11,137 +11,22 @@
 // Environment: BENCH_COUNTS (default 500,2000,5000), BENCH_INTERVAL seconds (default 5: the cost per cycle
 // does not depend on the gap, and a shorter gap gives more cycles in the same time), BENCH_CYCLES
 // (default 12), BENCH_PE_ARGS (extra process-exporter flags), BENCH_JSON (file to write the results to).
-import { spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, cpuSeconds, ensureDebian, freePort, percentile, rssBytes, scrapeTimed, seriesCount, sleep, startAndWait, stop } from './lib.mjs';
+import { growIdleTo, killAtExit, killIdle } from './idle.mjs';
 
 const COUNTS = (process.env.BENCH_COUNTS ?? '500,2000,5000').split(',').map(Number);
 const INTERVAL = Number(process.env.BENCH_INTERVAL ?? 5);
 const CYCLES = Number(process.env.BENCH_CYCLES ?? 12);
 const PE_ARGS = (process.env.BENCH_PE_ARGS ?? '').split(' ').filter(Boolean);
 const RESOLUTION = 15;
-const BATCH = 250;
-const SLEEP_SECONDS = 1800; // a bench killed hard still leaves nothing behind for long
 const DIRECT_SAMPLES = 5;
 
 const { COLLECTOR_NAMES } = await import(CLI.replace('cli.js', 'collectors/names.js'));
 const { processesCollector } = await import(CLI.replace('cli.js', 'collectors/processes.js'));
 const { configSchema } = await import(CLI.replace('cli.js', 'config/schema.js'));
-
-// ---- idle processes -------------------------------------------------------------------------------
-
-const batches = []; // detached shells, each the leader of a process group holding its sleeps
-let idleSpawned = 0;
-const started = new Set(); // exporters, killed on exit if still running
-const restore = []; // sysctls raised by this bench, put back on exit
-
-function killEverything() {
-  for (const shell of batches) {
-    try {
-      process.kill(-shell.pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-  for (const proc of started) if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-  for (const [file, value] of restore.splice(0)) {
-    try {
-      writeFileSync(file, value);
-    } catch {
-      // nothing more can be done on the way out
-    }
-  }
-}
-process.on('exit', killEverything);
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => process.exit(130));
-
-const readNumber = (file) => Number(readFileSync(file, 'utf8').trim());
-
-/** Makes sure the kernel and this user can hold `extra` more processes; raises what it may, else fails clearly. */
-function checkLimits(extra) {
-  const threadsNow = Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[3].split('/')[1]);
-  const need = threadsNow + extra + 1000; // room for the exporters' threads and everyone else's work
-  for (const file of ['/proc/sys/kernel/pid_max', '/proc/sys/kernel/threads-max']) {
-    const value = readNumber(file);
-    if (value >= need) continue;
-    try {
-      writeFileSync(file, String(need));
-      restore.push([file, String(value)]);
-      console.error(`raised ${file} from ${value} to ${need} for the bench`);
-    } catch (err) {
-      throw new Error(`${file} is ${value}, the bench needs ${need} (${threadsNow} threads now + ${extra}); raise it as root: ${err.message}`);
-    }
-  }
-  const limits = readFileSync('/proc/self/limits', 'utf8');
-  const [, soft, hard] = /Max processes\s+(\S+)\s+(\S+)/.exec(limits) ?? [];
-  const hardLimit = hard === 'unlimited' ? Infinity : Number(hard);
-  if (process.getuid?.() !== 0 && hardLimit < need) throw new Error(`the hard limit on processes (ulimit -Hu) is ${hard}, the bench needs ${need}`);
-  if (soft !== 'unlimited' && Number(soft) < need) console.error(`the shells raise ulimit -u from ${soft} to ${hard}`);
-  const pidsCgroup = /^\d+:pids:(.*)$/m.exec(readFileSync('/proc/self/cgroup', 'utf8'))?.[1];
-  for (const file of [`/sys/fs/cgroup/pids${pidsCgroup ?? ''}/pids.max`, `/sys/fs/cgroup${/^0::(.*)$/m.exec(readFileSync('/proc/self/cgroup', 'utf8'))?.[1] ?? ''}/pids.max`]) {
-    let max;
-    try {
-      max = readFileSync(file, 'utf8').trim();
-    } catch {
-      continue;
-    }
-    if (max !== 'max' && Number(max) < need) throw new Error(`${file} allows ${max} tasks, the bench needs ${need}`);
-  }
-}
-
-/** Forks `n` sleeping processes in one shell of their own; resolves once all are running. */
-function spawnBatch(n) {
-  const script = `ulimit -Su "$(ulimit -Hu)" 2>/dev/null; i=0; while [ $i -lt ${n} ]; do sleep ${SLEEP_SECONDS} & i=$((i+1)); done; echo ready; wait`;
-  const shell = spawn('bash', ['-c', script], { detached: true, stdio: ['ignore', 'pipe', 'inherit'] });
-  batches.push(shell);
-  return new Promise((resolve, reject) => {
-    shell.once('error', reject);
-    shell.once('exit', (code) => reject(new Error(`a batch shell exited early (${code})`)));
-    shell.stdout.once('data', () => resolve());
-  });
-}
-
-/** Processes, then, whose process group is one of the batches' (the shells and their sleeps). */
-function idleCount() {
-  const groups = new Set(batches.map((s) => s.pid));
-  let n = 0;
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'latin1');
-      const pgrp = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
-      if (groups.has(pgrp) && Number(name) !== pgrp) n++;
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return n;
-}
-
-async function growIdleTo(target) {
-  checkLimits(target - idleSpawned);
-  const t0 = Date.now();
-  while (idleSpawned < target) {
-    const n = Math.min(BATCH, target - idleSpawned);
-    await spawnBatch(n);
-    idleSpawned += n;
-  }
-  const counted = idleCount();
-  if (counted !== target) throw new Error(`expected ${target} idle processes, found ${counted}`);
-  console.error(`${target} idle processes running (${((Date.now() - t0) / 1000).toFixed(1)} s to fork the new ones)`);
-}
-
-async function killIdle() {
-  killEverything();
-  const deadline = Date.now() + 30000;
-  let left;
-  while ((left = idleCount()) > 0 && Date.now() < deadline) await sleep(200);
-  if (left > 0) console.error(`warning: ${left} idle processes still present after cleanup`);
-  batches.length = 0;
-  idleSpawned = 0;
-}
 
 // ---- exporters ------------------------------------------------------------------------------------
 
@@ -157,7 +42,7 @@ async function startAgent() {
   const others = COLLECTOR_NAMES.filter((n) => n !== 'processes').map((n) => `--no-collector.${n}`);
   const args = [CLI, `--config.file=${agentConfig}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn', '--collector.processes', ...others];
   const proc = await startAndWait(process.execPath, args, `http://127.0.0.1:${port}/-/ready`);
-  started.add(proc);
+  killAtExit(proc);
   return { proc, url: `http://127.0.0.1:${port}/metrics` };
 }
 
@@ -165,7 +50,7 @@ async function startProcessExporter() {
   const port = await freePort();
   const args = [`-config.path=${peConfig}`, `-web.listen-address=127.0.0.1:${port}`, ...PE_ARGS];
   const proc = await startAndWait(processExporter, args, `http://127.0.0.1:${port}/metrics`, 60000);
-  started.add(proc);
+  killAtExit(proc);
   return { proc, url: `http://127.0.0.1:${port}/metrics` };
 }
 
@@ -287,8 +172,6 @@ async function measure(count) {
   } finally {
     await stop(agent.proc);
     await stop(pe.proc);
-    started.delete(agent.proc);
-    started.delete(pe.proc);
   }
 }
 
