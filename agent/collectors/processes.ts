@@ -1,6 +1,6 @@
 import { compileCriteria } from '../process/criteria.js';
 import { worstFdRatio } from '../process/fd-limits.js';
-import { createGroupCpu, groupProcesses, topSet } from '../process/groups.js';
+import { createGroupCpu, createGrouping, topSet } from '../process/groups.js';
 import { createProcessRates } from '../process/rates.js';
 import type { ReadErrorReason } from '../process/read-table.js';
 import { createProcfsSource, type IdentityField, type ProcessSource } from '../process/source.js';
@@ -38,18 +38,22 @@ export function processesCollectorOver(openSource: (ctx: CollectorContext) => Pr
       const source = openSource(ctx);
       const criteria = compileCriteria(ctx.config.criteria);
       const groupCpu = createGroupCpu();
+      const group = createGrouping(criteria, ctx.config.process_groups.max_unmatched);
       const rate = createProcessRates();
       const errorTotals = new Map<ReadErrorReason, number>([['vanished', 0], ['permission', 0], ['zombie', 0], ['malformed', 0], ['out_of_range', 0]]);
       let unreadableTotals: Map<IdentityField, number> | undefined;
-      const { max_unmatched: maxUnmatched, top_k: k, criteria_processes_max: criteriaMax } = ctx.config.process_groups;
+      const { top_k: k, criteria_processes_max: criteriaMax } = ctx.config.process_groups;
+      // What the last sample showed or acted on is read afresh every sample: the top set, every
+      // criteria process (a policy's `for` counts samples) and those near their descriptor limit.
+      let always = new Set<number>();
       return {
         async update(sink) {
           const timestamp = Date.now();
-          const { rows: read, errors, unreadable } = await source.read();
+          const { rows: read, errors, unreadable } = await source.read({ always });
           // One implausible row is skipped and counted; it is never exported, grouped or handed to a policy.
           const named = read.filter(plausibleRow);
           if (named.length < read.length) errorTotals.set('out_of_range', (errorTotals.get('out_of_range') ?? 0) + read.length - named.length);
-          const { rows, groups } = groupProcesses(named, criteria, maxUnmatched, rate(named, timestamp));
+          const { rows, groups } = group(named, rate(named, timestamp));
           for (const g of groups) {
             const labels = { group: g.group };
             sink.set('contention_process_group_private_bytes', labels, g.privateBytes);
@@ -79,6 +83,8 @@ export function processesCollectorOver(openSource: (ctx: CollectorContext) => Pr
             unreadableTotals.set(field, (unreadableTotals.get(field) ?? 0) + n);
           }
           for (const [field, n] of unreadableTotals ?? []) sink.set('contention_process_identity_unreadable_total', { field }, n);
+          always = new Set(top.map((r) => r.pid));
+          for (const r of rows) if (r.criteria.length > 0 || limits.has(processKey(r))) always.add(r.pid);
           sink.publish('processes', { rows, timestamp, top, fdLimits: limits });
         },
         stop() {
@@ -107,4 +113,9 @@ export function plausibleRow(r: { pid: number; privateBytes: number; workingSetB
   );
 }
 
-export const processesCollector: CollectorSpec = processesCollectorOver(({ procfs }) => createProcfsSource(procfs));
+/** Samples between readings of a quiet process: sampling.quiet_process_interval over the sample interval. */
+export function quietEvery(sampling: { interval: number; quiet_process_interval: number }): number {
+  return Math.max(1, Math.round(sampling.quiet_process_interval / sampling.interval));
+}
+
+export const processesCollector: CollectorSpec = processesCollectorOver(({ procfs, config }) => createProcfsSource(procfs, quietEvery(config.sampling)));

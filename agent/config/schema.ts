@@ -39,9 +39,15 @@ export function listenAddressProblem(address: string): string | undefined {
 export const samplingSchema = z
   .object({
     /** How often the collectors run and the exposition is rendered. */
-    interval: duration({ min: 0.1 }).default(5),
+    interval: duration({ min: 0.1 }).default(15),
     /** How often instantaneous queue lengths are polled between samples (for current and peak values). */
     queue_interval: duration({ min: 0.05 }).default(1),
+    /**
+     * How often a quiet process (its last reading found its CPU, memory, threads and handles as the one
+     * before) is read again; processes of a criteria, of the top set or near a limit are read every
+     * sample. 0: every process every sample.
+     */
+    quiet_process_interval: duration({ min: 0 }).default(30),
   })
   .strict()
   .refine((s) => s.queue_interval <= s.interval, {

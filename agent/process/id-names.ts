@@ -5,8 +5,8 @@ import { parseIdNames } from '../procfs/passwd.js';
 export interface IdNames {
   user(uid: number): string;
   group(gid: number): string;
-  /** Re-reads the files if they changed since the last call (cheap: one stat each). */
-  refresh(): void;
+  /** Re-reads the files if they changed since the last call (cheap: one stat each); whether a name may have changed. */
+  refresh(): boolean;
 }
 
 /** User and group names from /etc/passwd and /etc/group, falling back to the number. */
@@ -22,7 +22,9 @@ export function createIdNames(passwdFile = '/etc/passwd', groupFile = '/etc/grou
           mtime = now;
         }
       } catch {
-        names = new Map();
+        // Unreadable: numbers only, and the same empty map each time, so callers see no change.
+        if (mtime !== -2) names = new Map();
+        mtime = -2;
       }
       return names;
     };
@@ -35,8 +37,11 @@ export function createIdNames(passwdFile = '/etc/passwd', groupFile = '/etc/grou
     user: (uid) => userNames.get(uid) ?? String(uid),
     group: (gid) => groupNames.get(gid) ?? String(gid),
     refresh() {
-      userNames = users();
-      groupNames = groups();
+      const [u, g] = [users(), groups()];
+      const changed = u !== userNames || g !== groupNames;
+      userNames = u;
+      groupNames = g;
+      return changed;
     },
   };
 }

@@ -1,14 +1,16 @@
 import type { Named } from './groups.js';
-import { processKey, type ProcessRates } from './table.js';
+import type { ProcessRates } from './table.js';
 
 
 interface Last {
+  startTime: number;
   t: number;
   cpu: number;
   priv: number;
   ioRead?: number;
   ioWrite?: number;
   majorFaults?: number;
+  rates: ProcessRates;
 }
 
 const perSecond = (now: number | undefined, then: number | undefined, seconds: number): number | undefined =>
@@ -17,28 +19,38 @@ const perSecond = (now: number | undefined, then: number | undefined, seconds: n
 /**
  * Turns each process's cumulative counters into rates between two readings, the same on every OS. A
  * process first seen gets its average since it started (a hog started a second ago shows one CPU,
- * not zero); its private-bytes growth starts at zero. Processes gone are forgotten each reading.
+ * not zero); its private-bytes growth starts at zero. A row carried over from an earlier reading
+ * (the same `readAt`) keeps the rates of that reading, and the next reading's rates span the time
+ * since it, so a quiet process read every few samples is neither idle in between nor spiking after.
+ * Processes gone are forgotten each reading.
  */
 export function createProcessRates() {
-  let last = new Map<string, Last>();
+  // By pid, with the start time that tells a reused pid apart: no key string per row per sample.
+  let last = new Map<number, Last>();
   /** The rates of each row, in the rows' order (not copied into them: the grouping step makes the one copy). */
   return (rows: readonly Named[], timestamp: number): ProcessRates[] => {
-    const next = new Map<string, Last>();
+    const next = new Map<number, Last>();
     const out = rows.map((p): ProcessRates => {
-      const key = processKey(p);
-      const before = last.get(key);
-      const now: Last = { t: timestamp, cpu: p.cpuSeconds, priv: p.privateBytes, ioRead: p.ioReadBytes, ioWrite: p.ioWriteBytes, majorFaults: p.majorFaults };
-      next.set(key, now);
+      const key = p.pid;
+      const known = last.get(key);
+      const before = known !== undefined && known.startTime === p.startTime ? known : undefined;
+      const t = p.readAt ?? timestamp;
+      if (before !== undefined && before.t === t) {
+        next.set(key, before);
+        return before.rates;
+      }
       const since = before ?? { t: p.startTime, cpu: 0, priv: p.privateBytes, ioRead: 0, ioWrite: 0, majorFaults: 0 };
       // A process started within the clock's granularity: judge it over one second at least.
-      const seconds = Math.max((timestamp - since.t) / 1000, before ? 1e-3 : 1);
-      return {
+      const seconds = Math.max((t - since.t) / 1000, before ? 1e-3 : 1);
+      const rates: ProcessRates = {
         cpu: Math.max(0, p.cpuSeconds - since.cpu) / seconds,
         privateGrowth: before ? (p.privateBytes - before.priv) / seconds : 0,
         ioRead: perSecond(p.ioReadBytes, since.ioRead, seconds),
         ioWrite: perSecond(p.ioWriteBytes, since.ioWrite, seconds),
         majorFaults: perSecond(p.majorFaults, since.majorFaults, seconds),
       };
+      next.set(key, { startTime: p.startTime, t, cpu: p.cpuSeconds, priv: p.privateBytes, ioRead: p.ioReadBytes, ioWrite: p.ioWriteBytes, majorFaults: p.majorFaults, rates });
+      return rates;
     });
     last = next;
     return out;

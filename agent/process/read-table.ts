@@ -34,6 +34,11 @@ export const IDENTITY_MAX_AGE_MS = 30_000;
 /** What the reader keeps of a process between samples. */
 interface Known {
   identity: Identity;
+  /** CPU ticks and size when the identity was read: an exec or a title rewrite needs the process to run. */
+  identityTicks: number;
+  identityVsize: number;
+  /** CPU ticks when status was last read: a change of user or group needs the process to run. */
+  statusTicks: number;
   /** Tells the process apart from a later one reusing its pid. */
   startTicks: number;
   /** stat's resident pages and size when privateBytes was last read. */
@@ -43,11 +48,26 @@ interface Known {
   /** CPU ticks when /proc/PID/io was last read, and what it said. */
   ioTicks: number;
   io?: { readBytes: number; writeBytes: number };
+  /** The row of its last reading, and whether that reading found nothing changed since the one before. */
+  row: RawProcess;
+  quiet: boolean;
+}
+
+export interface TableReadOptions {
+  /** Pids read on every sample even when quiet: criteria processes, the top set, those near a limit. */
+  readonly always?: ReadonlySet<number>;
+}
+
+export interface TableReading {
+  rows: RawProcess[];
+  errors: Map<ReadErrorReason, number>;
+  /** Rows carried over from an earlier reading of a quiet process, not read this time. */
+  carried: number;
 }
 
 export interface TableReader {
   /** Reads every process; yields to the event loop between batches so scrapes are not held up. */
-  read(): Promise<{ rows: RawProcess[]; errors: Map<ReadErrorReason, number> }>;
+  read(opts?: TableReadOptions): Promise<TableReading>;
 }
 
 const BATCH = 128;
@@ -80,10 +100,20 @@ function isPidName(name: string): boolean {
  *   (so a daemon that changes user after start is seen under its new user, and any drift is
  *   corrected, within that many samples), and for every process on every sample while any swap is in
  *   use on the host. With no swap used, VmSwap is zero everywhere.
+ *
+ * Most processes on a big host are idle, and an idle process changes nothing /proc shows: its CPU,
+ * memory, threads and descriptors move only when it runs (a page reclaimed from it lowers its
+ * working set, never its private bytes, which count swap). So a process whose last reading found
+ * nothing changed since the one before is *quiet*, and is read again only every `quietEvery`
+ * samples (spread by pid, so each sample reads its share) unless `always` names it; in between its
+ * last row is carried over, with the time it was read. A new pid is read at once, a vanished one is
+ * dropped at once (the /proc listing is taken every sample), and a quiet process that wakes is seen
+ * within `quietEvery` samples, after which it is read every sample until it is quiet again.
  */
-export function createTableReader(procfs: string, bootTimeSeconds: () => number): TableReader {
+export function createTableReader(procfs: string, bootTimeSeconds: () => number, quietEvery = 1): TableReader {
   const hz = clockTicksPerSecond();
   const page = pageSize();
+  const every = Math.max(1, Math.floor(quietEvery));
   let sampleNo = 0;
   let known = new Map<number, Known>();
   let fdSizeIsCount: boolean | undefined = fdSizeIsCountHere(procfs);
@@ -100,11 +130,15 @@ export function createTableReader(procfs: string, bootTimeSeconds: () => number)
   };
 
   /** exe and cmdline, read again only when the process is new or changed its name, user or group. */
-  const identityOf = (before: Known | undefined, base: string, comm: string, uid: number, gid: number, now = Date.now()): Identity => {
+  const identityOf = (before: Known | undefined, base: string, comm: string, uid: number, gid: number, ticks: number, vsize: number, now = Date.now()): Identity => {
     const was = before?.identity;
     // An exec keeping the interpreter's name (python3 a.py -> python3 b.py) or a rewritten title
-    // changes none of the cheap signals, so the identity is also read again once it is IDENTITY_MAX_AGE_MS old.
-    if (was && was.uid === uid && was.gid === gid && was.comm === comm && now - was.readAt < IDENTITY_MAX_AGE_MS) return was;
+    // changes none of the cheap signals, so the identity is also read again once it is
+    // IDENTITY_MAX_AGE_MS old, if the process has run since (neither can happen without running).
+    if (was && was.uid === uid && was.gid === gid && was.comm === comm) {
+      const ran = before!.identityTicks !== ticks || before!.identityVsize !== vsize;
+      if (!ran || now - was.readAt < IDENTITY_MAX_AGE_MS) return was;
+    }
     let exe = '';
     try {
       exe = readlinkSync(`${base}exe`);
@@ -143,7 +177,7 @@ export function createTableReader(procfs: string, bootTimeSeconds: () => number)
   };
 
   return {
-    async read() {
+    async read(opts = {}) {
       const rows: RawProcess[] = [];
       const errors = new Map<ReadErrorReason, number>();
       const fail = (reason: ReadErrorReason): void => void errors.set(reason, (errors.get(reason) ?? 0) + 1);
@@ -151,13 +185,23 @@ export function createTableReader(procfs: string, bootTimeSeconds: () => number)
       const boot = bootTimeSeconds();
       const root = procfs.endsWith('/') ? procfs : `${procfs}/`;
       const swapInUse = swapUsed(root);
-      const refreshSlot = sampleNo++ % ID_REFRESH_SAMPLES;
+      const refreshSlot = sampleNo % ID_REFRESH_SAMPLES;
+      const quietSlot = sampleNo++ % every;
+      const readAt = Date.now();
       const names = readdirSync(procfs);
       let done = 0;
+      let carried = 0;
       for (const name of names) {
         if (!isPidName(name)) continue;
-        if (++done % BATCH === 0) await new Promise((resolve) => setImmediate(resolve));
         const pid = Number(name);
+        const last = known.get(pid);
+        if (last !== undefined && last.quiet && pid % every !== quietSlot && !opts.always?.has(pid)) {
+          rows.push(last.row);
+          seen.set(pid, last);
+          carried++;
+          continue;
+        }
+        if (++done % BATCH === 0) await new Promise((resolve) => setImmediate(resolve));
         const base = `${root}${name}/`;
         try {
           const statFile = readPidFile(`${base}stat`);
@@ -167,15 +211,17 @@ export function createTableReader(procfs: string, bootTimeSeconds: () => number)
             fail('zombie');
             continue;
           }
-          const last = known.get(pid);
           const before = last !== undefined && last.startTicks === stat.startTicks ? last : undefined;
+          const ticks = stat.utime + stat.stime;
           let identity: Identity;
           let privateBytes: number;
           let workingSetBytes: number;
           let virtualBytes: number;
           let threads: number;
-          if (before !== undefined && !swapInUse && pid % ID_REFRESH_SAMPLES !== refreshSlot) {
-            identity = identityOf(before, base, stat.comm, before.identity.uid, before.identity.gid);
+          let statusTicks: number;
+          if (before !== undefined && !swapInUse && (pid % ID_REFRESH_SAMPLES !== refreshSlot || before.statusTicks === ticks)) {
+            statusTicks = before.statusTicks;
+            identity = identityOf(before, base, stat.comm, before.identity.uid, before.identity.gid, ticks, stat.vsize);
             if (stat.rssPages === before.rssPages && stat.vsize === before.vsize) {
               privateBytes = before.privateBytes;
               workingSetBytes = stat.rssPages * page;
@@ -199,16 +245,16 @@ export function createTableReader(procfs: string, bootTimeSeconds: () => number)
               fail('zombie'); // exiting: its memory is already gone
               continue;
             }
-            identity = identityOf(before, base, stat.comm, status.uid, status.gid);
+            statusTicks = ticks;
+            identity = identityOf(before, base, stat.comm, status.uid, status.gid, ticks, stat.vsize);
             privateBytes = (status.rssAnon ?? 0) + (status.vmSwap ?? 0);
             workingSetBytes = status.vmRss;
             virtualBytes = status.vmSize;
             threads = status.threads;
           }
           const handles = countFds(`${base}fd`);
-          const ticks = stat.utime + stat.stime;
           const io = ioOf(before, base, ticks);
-          rows.push({
+          const row: RawProcess = {
             comm: identity.comm,
             exe: identity.exe,
             cmdline: identity.cmdline,
@@ -232,17 +278,27 @@ export function createTableReader(procfs: string, bootTimeSeconds: () => number)
             displayName: identity.displayName,
             unit: identity.unit,
             cgroup: identity.cgroup,
-          });
+            readAt,
+          };
+          rows.push(row);
           if (before !== undefined) {
+            const was = before.row;
+            before.quiet = was.cpuSeconds === row.cpuSeconds && before.rssPages === stat.rssPages && before.vsize === stat.vsize && was.threads === threads && was.handles === handles && was.comm === row.comm;
+            if (before.identity !== identity) {
+              before.identityTicks = ticks;
+              before.identityVsize = stat.vsize;
+            }
             before.identity = identity;
+            before.statusTicks = statusTicks;
             before.rssPages = stat.rssPages;
             before.vsize = stat.vsize;
             before.privateBytes = privateBytes;
             before.ioTicks = ticks;
             before.io = io;
+            before.row = row;
             seen.set(pid, before);
           } else {
-            seen.set(pid, { identity, startTicks: stat.startTicks, rssPages: stat.rssPages, vsize: stat.vsize, privateBytes, ioTicks: ticks, io });
+            seen.set(pid, { identity, identityTicks: ticks, identityVsize: stat.vsize, statusTicks, startTicks: stat.startTicks, rssPages: stat.rssPages, vsize: stat.vsize, privateBytes, ioTicks: ticks, io, row, quiet: false });
           }
         } catch (err) {
           const code = (err as NodeJS.ErrnoException).code;
@@ -250,7 +306,7 @@ export function createTableReader(procfs: string, bootTimeSeconds: () => number)
         }
       }
       known = seen; // forget processes that are gone
-      return { rows, errors };
+      return { rows, errors, carried };
     },
   };
 }

@@ -4,7 +4,7 @@ import { parseStat } from '../procfs/stat.js';
 import type { Named } from './groups.js';
 import { createProcfsFdLimits, type FdLimitReader } from './fd-limits.js';
 import { createIdNames } from './id-names.js';
-import { createTableReader, type ReadErrorReason } from './read-table.js';
+import { createTableReader, type RawProcess, type ReadErrorReason, type TableReadOptions } from './read-table.js';
 
 /** Identity fields an OS may refuse to tell while still listing the process. */
 export type IdentityField = 'user' | 'exe' | 'cmdline';
@@ -16,6 +16,8 @@ export interface ProcessSourceReading {
   readonly errors: ReadonlyMap<ReadErrorReason, number>;
   /** Processes kept whose user or executable the OS refused to tell, counted once per process. */
   readonly unreadable?: ReadonlyMap<IdentityField, number>;
+  /** Rows carried over from an earlier reading of a quiet process (see read-table.ts). */
+  readonly carried?: number;
 }
 
 /**
@@ -23,24 +25,35 @@ export interface ProcessSourceReading {
  * Windows. Grouping, top K and export are the same code for both.
  */
 export interface ProcessSource {
-  read(): Promise<ProcessSourceReading>;
+  /** `always`: pids to read afresh even where the source would carry a quiet process's row over. */
+  read(opts?: TableReadOptions): Promise<ProcessSourceReading>;
   /** The open-descriptor limits of the processes that could be near theirs. */
   readonly fdLimits?: FdLimitReader;
   stop?(): void;
 }
 
-/** /proc/PID/{stat,status,fd,exe,cmdline}, user and group names from /etc/passwd and /etc/group. */
-export function createProcfsSource(procfs: string): ProcessSource {
+/**
+ * /proc/PID/{stat,status,fd,exe,cmdline}, user and group names from /etc/passwd and /etc/group. A
+ * quiet process is read again every `quietEvery` samples (read-table.ts); its named row is the same
+ * object while it is carried over, so nothing downstream pays for it twice.
+ */
+export function createProcfsSource(procfs: string, quietEvery = 1): ProcessSource {
   let bootTime: number | undefined;
-  const reader = createTableReader(procfs, () => (bootTime ??= parseStat(readProcFile(join(procfs, 'stat'))).bootTime));
+  const reader = createTableReader(procfs, () => (bootTime ??= parseStat(readProcFile(join(procfs, 'stat'))).bootTime), quietEvery);
   const names = createIdNames();
+  let named = new WeakMap<RawProcess, Named>();
   return {
     fdLimits: createProcfsFdLimits(procfs),
-    async read() {
-      const { rows, errors } = await reader.read();
-      names.refresh();
-      // The new keys go before the spread: after it, V8 leaves its fast object-clone path (5x slower here).
-      return { rows: rows.map((p) => ({ user: names.user(p.uid), group: names.group(p.gid), ...p })), errors };
+    async read(opts) {
+      const { rows, errors, carried } = await reader.read(opts);
+      if (names.refresh()) named = new WeakMap();
+      const out = rows.map((p) => {
+        let row = named.get(p);
+        // The new keys go before the spread: after it, V8 leaves its fast object-clone path (5x slower here).
+        if (row === undefined) named.set(p, (row = { user: names.user(p.uid), group: names.group(p.gid), ...p }));
+        return row;
+      });
+      return { rows: out, errors, carried };
     },
   };
 }

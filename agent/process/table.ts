@@ -27,6 +27,11 @@ export interface ProcessRow extends ProcessIdentity {
   readonly unit?: string;
   /** Its cgroup path in the hierarchy that holds the memory controller (v2, or v1 memory). */
   readonly cgroup?: string;
+  /**
+   * Unix ms when its figures were read, where that can be earlier than the sample: a quiet process's
+   * row is carried over between its readings (read-table.ts). Absent: read at the sample's time.
+   */
+  readonly readAt?: number;
   /** Rates since the previous sample (since start for a process first seen). */
   readonly rates: ProcessRates;
   /** Criteria the process matches, in config order; the first is its group. */

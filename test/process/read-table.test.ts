@@ -1,0 +1,102 @@
+import { spawn } from 'node:child_process';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createProcessRates } from '../../agent/process/rates.js';
+import { createTableReader, type RawProcess, type TableReadOptions } from '../../agent/process/read-table.js';
+import { parseStat } from '../../agent/procfs/stat.js';
+import { readProcFile } from '../../agent/procfs/read.js';
+import { killAllChildren, SCRIPTS, startChild } from '../helpers/children.js';
+
+afterAll(killAllChildren);
+
+const bootTime = () => parseStat(readProcFile('/proc/stat')).bootTime;
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A process that never runs: `sleep`, killed at the end. */
+function sleeper() {
+  const proc = spawn('sleep', ['120'], { stdio: 'ignore' });
+  afterAll(() => void proc.kill('SIGKILL'));
+  return proc.pid!;
+}
+
+/** Reads `n` times, a little apart; the row of `pid` at each. */
+async function rowsOf(reader: ReturnType<typeof createTableReader>, pid: number, n: number, opts?: TableReadOptions) {
+  const out: Array<{ row: RawProcess | undefined; carried: number }> = [];
+  for (let i = 0; i < n; i++) {
+    const { rows, carried } = await reader.read(opts);
+    out.push({ row: rows.find((r) => r.pid === pid), carried });
+    await pause(30);
+  }
+  return out;
+}
+
+describe('the process table reader on quiet processes', () => {
+  it('carries a quiet process\'s row over and reads it again every quietEvery samples, spread by pid', async () => {
+    const pid = sleeper();
+    const reader = createTableReader('/proc', bootTime, 4);
+    const [first, second, ...after] = await rowsOf(reader, pid, 14);
+    expect(first!.row && second!.row).toBeTruthy();
+    // Read on the first two samples (new, then found unchanged: quiet), then on one sample in four.
+    expect(second!.row).not.toBe(first!.row);
+    const readAgain = after.map((s, i) => s.row !== (i === 0 ? second!.row : after[i - 1]!.row));
+    expect(readAgain.filter(Boolean)).toHaveLength(3);
+    const at = readAgain.flatMap((fresh, i) => (fresh ? [i] : []));
+    expect([at[1]! - at[0]!, at[2]! - at[1]!]).toEqual([4, 4]);
+    // In between, the very same row, with the time it was read; a fresh reading has a later time.
+    after.forEach((s, i) => {
+      const previous = (i === 0 ? second : after[i - 1])!.row!;
+      if (readAgain[i]) expect(s.row!.readAt).toBeGreaterThan(previous.readAt!);
+      else expect(s.row!.readAt).toBe(previous.readAt);
+    });
+    // Most of this machine is idle too: most rows are carried on most samples.
+    expect(after.at(-1)!.carried).toBeGreaterThan(0);
+  });
+
+  it('reads a process named in `always` on every sample, quiet or not', async () => {
+    const pid = sleeper();
+    const reader = createTableReader('/proc', bootTime, 4);
+    const seen = await rowsOf(reader, pid, 8, { always: new Set([pid]) });
+    expect(new Set(seen.map((s) => s.row)).size).toBe(8);
+  });
+
+  it('reads every process every sample when quietEvery is 1', async () => {
+    const pid = sleeper();
+    const reader = createTableReader('/proc', bootTime, 1);
+    const seen = await rowsOf(reader, pid, 5);
+    expect(new Set(seen.map((s) => s.row)).size).toBe(5);
+    expect(seen.every((s) => s.carried === 0)).toBe(true);
+  });
+
+  it('sees a quiet process that wakes and leaks within quietEvery samples, then reads it every sample while it changes', async () => {
+    const child = await startChild(SCRIPTS.leak(1, 20));
+    process.kill(child.pid, 'SIGSTOP');
+    const reader = createTableReader('/proc', bootTime, 5);
+    const before = await rowsOf(reader, child.pid, 8);
+    // Stopped, it changes nothing: carried over on most samples.
+    expect(new Set(before.map((s) => s.row)).size).toBeLessThan(5);
+    const stoppedAt = before.at(-1)!.row!.privateBytes;
+    process.kill(child.pid, 'SIGCONT');
+    await pause(300);
+    const woke = await rowsOf(reader, child.pid, 10);
+    const firstGrowth = woke.findIndex((s) => s.row!.privateBytes > stoppedAt);
+    expect(firstGrowth).toBeGreaterThanOrEqual(0);
+    expect(firstGrowth).toBeLessThan(5);
+    // From then on, leaking, it is never quiet: a fresh row every sample.
+    const rest = woke.slice(firstGrowth);
+    expect(new Set(rest.map((s) => s.row)).size).toBe(rest.length);
+    child.kill();
+  });
+
+  it('gives a carried row the rates of its reading, and the next reading rates over the whole time since', () => {
+    const rates = createProcessRates();
+    const row = (cpuSeconds: number, readAt: number) => ({ pid: 7, startTime: 0, cpuSeconds, privateBytes: 100, readAt }) as unknown as Parameters<typeof rates>[0][number];
+    rates([row(10, 10_000)], 10_000);
+    const read = row(11, 20_000);
+    const [atRead] = rates([read], 20_000);
+    expect(atRead!.cpu).toBeCloseTo(0.1);
+    // Carried over for two samples: the same rates, not zero.
+    expect(rates([read], 25_000)[0]).toBe(atRead);
+    expect(rates([read], 30_000)[0]).toBe(atRead);
+    // Read again at 40 s, 2 CPU seconds later: 0.1 CPU over the 20 s since its reading, not 2 over the last 10 s.
+    expect(rates([row(13, 40_000)], 40_000)[0]!.cpu).toBeCloseTo(0.1);
+  });
+});
