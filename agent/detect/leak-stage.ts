@@ -352,7 +352,7 @@ export function createLeakDetector(history: History, config: Config, options: Le
     suspects: () => suspects,
     exhaustion: () => exhausting,
     watchedProcesses: (rows) =>
-      new Set([...rows.filter((r) => r.criteria.length > 0 || suspectedProcesses.has(processKey(r))), ...topBy(rows, 'privateBytes', d.watched_processes)]),
+      new Set([...rows.filter((r) => r.criteria.length > 0 || (suspectedProcesses.size > 0 && suspectedProcesses.has(processKey(r)))), ...topBy(rows, 'privateBytes', d.watched_processes)]),
     state: () => Object.fromEntries(states),
     reconfigure({ config: next, ruleGroups }) {
       d = next.detection;

@@ -1,6 +1,6 @@
 import type { MetricName } from '../metrics/catalog.js';
 import type { Sample, SeriesValue, Sink } from '../metrics/sample.js';
-import { processKey, type ProcessRow } from '../process/table.js';
+import type { ProcessRow } from '../process/table.js';
 import type { History } from './history.js';
 
 /**
@@ -34,7 +34,7 @@ export function createHistoryStage(history: History, opts: HistoryStageOptions):
 
   // Members of each group at the last sample, and the restarts counted so far (carried on from the
   // history after a restart of the agent, so the count never goes back).
-  let members = new Map<string, Set<string>>();
+  let members = new Map<string, Map<number, number>>();
   const restarts = new Map<string, number>();
 
   const recordProcesses = (sample: Sample): void => {
@@ -45,17 +45,22 @@ export function createHistoryStage(history: History, opts: HistoryStageOptions):
       for (const [name, field] of Object.entries(PROCESS_SERIES)) history.recordPoint(name, labels, sample.timestamp, r[field]);
     }
     // A restart: a member gone and a new one come in the same sample. The count is history, so it
-    // outlives the processes, and the detector reads the lives of a group from it.
-    const now = new Map<string, Set<string>>();
+    // outlives the processes, and the detector reads the lives of a group from it. Members are kept
+    // by pid with their start time (a reused pid is a new member), without a key string per row.
+    const now = new Map<string, Map<number, number>>();
     for (const r of rows) {
       let set = now.get(r.processGroup);
-      if (!set) now.set(r.processGroup, (set = new Set()));
-      set.add(processKey(r));
+      if (!set) now.set(r.processGroup, (set = new Map()));
+      set.set(r.pid, r.startTime);
     }
+    const within = (a: Map<number, number>, b: Map<number, number>): boolean => {
+      for (const [pid, start] of a) if (b.get(pid) !== start) return false;
+      return true;
+    };
     for (const [group, set] of now) {
       const before = members.get(group);
       let count = restarts.get(group) ?? lastValue('process_group:restarts', group) ?? 0;
-      if (before && [...before].some((k) => !set.has(k)) && [...set].some((k) => !before.has(k))) count++;
+      if (before && !within(before, set) && !within(set, before)) count++;
       restarts.set(group, count);
       // One series per group the agent exports (bounded by criteria and process_groups.max_unmatched).
       history.recordPoint('process_group:restarts', { group }, sample.timestamp, count);

@@ -33,43 +33,66 @@ export function groupProcesses(
   /** Each process's rates, in the same order; zero when not given. */
   rates?: readonly ProcessRates[],
 ): { rows: ProcessRow[]; groups: GroupTotals[] } {
-  const matched = processes.map((p) => {
-    const c = matchingCriteria(criteria, p);
-    return { p, criteria: c, name: c.length === 0 ? groupNameOf(p.displayName) : '' };
-  });
-  const unmatchedBytes = new Map<string, number>();
-  for (const { p, criteria: c, name } of matched) {
-    if (c.length === 0) unmatchedBytes.set(name, (unmatchedBytes.get(name) ?? 0) + p.privateBytes);
-  }
-  const kept = new Set(
-    [...unmatchedBytes.entries()]
-      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
-      .slice(0, maxUnmatched)
-      .map(([name]) => name),
-  );
-  const criteriaNames = new Set(criteria.map((c) => c.name));
-  const rows: ProcessRow[] = matched.map(({ p, criteria: c, name }, i) => ({
-    // Before the spread, as keys added after one take V8 off its fast clone path.
-    rates: rates?.[i] ?? NO_RATES,
-    criteria: c,
-    processGroup: c[0] ?? (kept.has(name) && !criteriaNames.has(name) ? name : OTHER_GROUP),
-    ...p,
-  }));
+  return createGrouping(criteria, maxUnmatched)(processes, rates);
+}
 
-  const totals = new Map<string, { group: string; privateBytes: number; workingSetBytes: number; virtualBytes: number; handles: number; threads: number; processes: number }>();
-  const empty = (group: string) => ({ group, privateBytes: 0, workingSetBytes: 0, virtualBytes: 0, handles: 0, threads: 0, processes: 0 });
-  for (const name of criteriaNames) totals.set(name, empty(name));
-  for (const r of rows) {
-    const t = totals.get(r.processGroup) ?? empty(r.processGroup);
-    t.privateBytes += r.privateBytes;
-    t.workingSetBytes += r.workingSetBytes;
-    t.virtualBytes += r.virtualBytes;
-    t.handles += r.handles;
-    t.threads += r.threads;
-    t.processes += 1;
-    totals.set(r.processGroup, t);
-  }
-  return { rows, groups: [...totals.values()] };
+/**
+ * groupProcesses for a sampling loop: what a row matches is worked out once per row object, and a
+ * row carried over unchanged (the same object, the same rates and group) gives back the same grouped
+ * row, so a host of idle processes costs no matching and no copies each sample.
+ */
+export function createGrouping(criteria: readonly CompiledCriteria[], maxUnmatched: number) {
+  const criteriaNames = new Set(criteria.map((c) => c.name));
+  const matchedOf = new WeakMap<Named, { criteria: string[]; name: string }>();
+  let grouped = new WeakMap<Named, ProcessRow>();
+  return (processes: readonly Named[], rates?: readonly ProcessRates[]): { rows: ProcessRow[]; groups: GroupTotals[] } => {
+    const matched = processes.map((p) => {
+      let m = matchedOf.get(p);
+      if (m === undefined) {
+        const c = matchingCriteria(criteria, p);
+        matchedOf.set(p, (m = { criteria: c, name: c.length === 0 ? groupNameOf(p.displayName) : '' }));
+      }
+      return m;
+    });
+    const unmatchedBytes = new Map<string, number>();
+    for (let i = 0; i < processes.length; i++) {
+      const m = matched[i]!;
+      if (m.criteria.length === 0) unmatchedBytes.set(m.name, (unmatchedBytes.get(m.name) ?? 0) + processes[i]!.privateBytes);
+    }
+    const kept = new Set(
+      [...unmatchedBytes.entries()]
+        .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+        .slice(0, maxUnmatched)
+        .map(([name]) => name),
+    );
+    const next = new WeakMap<Named, ProcessRow>();
+    const rows: ProcessRow[] = processes.map((p, i) => {
+      const { criteria: c, name } = matched[i]!;
+      const r = rates?.[i] ?? NO_RATES;
+      const processGroup = c[0] ?? (kept.has(name) && !criteriaNames.has(name) ? name : OTHER_GROUP);
+      let row = grouped.get(p);
+      // Before the spread, as keys added after one take V8 off its fast clone path.
+      if (row === undefined || row.rates !== r || row.processGroup !== processGroup) row = { rates: r, criteria: c, processGroup, ...p };
+      next.set(p, row);
+      return row;
+    });
+    grouped = next;
+
+    const totals = new Map<string, { group: string; privateBytes: number; workingSetBytes: number; virtualBytes: number; handles: number; threads: number; processes: number }>();
+    const empty = (group: string) => ({ group, privateBytes: 0, workingSetBytes: 0, virtualBytes: 0, handles: 0, threads: 0, processes: 0 });
+    for (const name of criteriaNames) totals.set(name, empty(name));
+    for (const r of rows) {
+      let t = totals.get(r.processGroup);
+      if (t === undefined) totals.set(r.processGroup, (t = empty(r.processGroup)));
+      t.privateBytes += r.privateBytes;
+      t.workingSetBytes += r.workingSetBytes;
+      t.virtualBytes += r.virtualBytes;
+      t.handles += r.handles;
+      t.threads += r.threads;
+      t.processes += 1;
+    }
+    return { rows, groups: [...totals.values()] };
+  };
 }
 
 /** What the top set ranks processes by; each picks its own top K. */
@@ -124,25 +147,28 @@ export function topSet(rows: readonly ProcessRow[], k: number, criteriaMax: numb
  * samples are dropped so the map stays bounded.
  */
 export function createGroupCpu(forgetAfter = 720) {
-  let last = new Map<string, number>();
+  // By pid, with the start time that tells a reused pid apart: no key string per row per sample.
+  let last = new Map<number, { startTime: number; cpu: number }>();
   const totals = new Map<string, { seconds: number; seenAt: number }>();
   let tick = 0;
   return (rows: readonly ProcessRow[]): Map<string, number> => {
     tick++;
-    const next = new Map<string, number>();
+    const next = new Map<number, { startTime: number; cpu: number }>();
     for (const r of rows) {
-      const key = `${r.pid}:${r.startTime}`;
-      const before = last.get(key);
-      const delta = before === undefined ? r.cpuSeconds : Math.max(0, r.cpuSeconds - before);
-      next.set(key, r.cpuSeconds);
-      const t = totals.get(r.processGroup) ?? { seconds: 0, seenAt: tick };
+      const before = last.get(r.pid);
+      const delta = before === undefined || before.startTime !== r.startTime ? r.cpuSeconds : Math.max(0, r.cpuSeconds - before.cpu);
+      next.set(r.pid, before !== undefined && before.startTime === r.startTime && before.cpu === r.cpuSeconds ? before : { startTime: r.startTime, cpu: r.cpuSeconds });
+      let t = totals.get(r.processGroup);
+      if (t === undefined) totals.set(r.processGroup, (t = { seconds: 0, seenAt: tick }));
       t.seconds += delta;
       t.seenAt = tick;
-      totals.set(r.processGroup, t);
     }
     last = next;
-    for (const [group, t] of totals) if (tick - t.seenAt > forgetAfter) totals.delete(group);
-    const present = new Set(rows.map((r) => r.processGroup));
-    return new Map([...totals].filter(([g]) => present.has(g)).map(([g, t]) => [g, t.seconds]));
+    const out = new Map<string, number>();
+    for (const [group, t] of totals) {
+      if (t.seenAt === tick) out.set(group, t.seconds);
+      else if (tick - t.seenAt > forgetAfter) totals.delete(group);
+    }
+    return out;
   };
 }
