@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=1
 import { parseArgs, USAGE, UsageError } from './cli/args.js';
 import { analyze } from './commands/analyze.js';
 import { capture } from './commands/capture.js';

@@ -1,5 +1,4 @@
 import { arch, hostname, platform, release, version } from 'node:os';
-import si from 'systeminformation';
 import { AGENT_VERSION } from '../version.js';
 import type { CollectorSpec } from './collector.js';
 
@@ -16,7 +15,8 @@ export const hostInfoCollector: CollectorSpec = {
   defaultEnabled: true,
   create: () => {
     let distro = platform() === 'win32' ? version() : '';
-    const lookup = (platform() === 'win32' ? Promise.resolve() : si.osInfo())
+    // Loaded only here: it is a large library (3 MiB of resident memory) used once.
+    const lookup = (platform() === 'win32' ? Promise.resolve() : import('systeminformation').then((si) => si.default.osInfo()))
       .then((info) => {
         if (info) distro = [info.distro, info.release].filter(Boolean).join(' ');
       })

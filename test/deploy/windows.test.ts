@@ -77,11 +77,16 @@ describe('the WinSW service definition', () => {
     expect(one('name').text).toBe('contention-agent');
   });
 
-  it('runs the node.exe copied beside the wrapper on the built agent with the ProgramData config', () => {
+  it('runs the node.exe copied beside the wrapper on the built agent with the ProgramData config, with the Linux launcher\'s Node flags', () => {
     expect(one('executable').text).toBe('%BASE%\\node.exe');
     const argv = splitCommandLine(one('arguments').text);
-    expect(argv[0]).toBe('%BASE%\\dist\\agent\\cli.js');
-    const parsed = parseArgs(argv.slice(1));
+    const script = argv.findIndex((a) => a.endsWith('cli.js'));
+    expect(argv[script]).toBe('%BASE%\\dist\\agent\\cli.js');
+    const launcher = readFileSync(new URL('../../deploy/package/contention-agent.sh', import.meta.url), 'utf8');
+    const linuxFlags = /^exec "\$here\/node\/bin\/node" (.*?)\s*"\$here\/dist/m.exec(launcher)![1]!.split(' ').filter(Boolean);
+    expect(argv.slice(0, script)).toEqual(linuxFlags);
+    expect(linuxFlags).toContain('--max-semi-space-size=1');
+    const parsed = parseArgs(argv.slice(script + 1));
     expect(parsed.command).toBe('run');
     expect(parsed.configFile).toBe('%ProgramData%\\contention-agent\\config.yaml');
     expect(parsed.positionals).toEqual([]);
