@@ -39,7 +39,7 @@ export function listenAddressProblem(address: string): string | undefined {
 export const samplingSchema = z
   .object({
     /** How often the collectors run and the exposition is rendered. */
-    interval: duration({ min: 0.1 }).default(15),
+    interval: duration({ min: 0.1 }).default(10),
     /** How often instantaneous queue lengths are polled between samples (for current and peak values). */
     queue_interval: duration({ min: 0.05 }).default(1),
     /**

@@ -266,12 +266,15 @@ export function decide(input: DecideInput, state: PolicyState): DecideOutput {
  */
 function decideCpu(input: DecideInput, state: PolicyState, decisions: Decision[], governed: ReadonlyMap<ProcessRow, AllocationConfig>) {
   const { now, rows, policy, rules } = input;
-  const seconds = new Map(rows.map((r) => [processKey(r), r.cpuSeconds]));
-  const elapsed = state.cpu ? (now - state.cpu.at) / 1000 : 0;
-  const cpus = input.cpus ?? 0;
   const total = input.cpuUtilization;
   const contended = total !== undefined && total >= rules.enforcement.cpu_contention;
   const shares = (policy?.allocations ?? []).filter((a) => a.cpu_percent !== undefined);
+  // No CPU share to hold and nothing to give back (every host without a CPU policy): no per-process
+  // reading to keep. A share that appears later measures from its second sample, as after a reload.
+  if (shares.length === 0 && state.lowered.size === 0 && state.weighted.size === 0) return { state: { lowered: state.lowered, weighted: state.weighted }, use: [] as CpuUse[], contended };
+  const seconds = new Map(rows.map((r) => [processKey(r), r.cpuSeconds]));
+  const elapsed = state.cpu ? (now - state.cpu.at) / 1000 : 0;
+  const cpus = input.cpus ?? 0;
   const lowered = new Map(state.lowered);
   const weighted = new Map(state.weighted);
   const use: CpuUse[] = [];

@@ -43,17 +43,21 @@ export function groupProcesses(
  */
 export function createGrouping(criteria: readonly CompiledCriteria[], maxUnmatched: number) {
   const criteriaNames = new Set(criteria.map((c) => c.name));
-  const matchedOf = new WeakMap<Named, { criteria: string[]; name: string }>();
-  let grouped = new WeakMap<Named, ProcessRow>();
+  // By pid: the row object last seen, what it matched and its grouped copy (Maps by pid, not WeakMaps
+  // by row, which V8's collector pays for on every mark).
+  let cache = new Map<number, { p: Named; criteria: string[]; name: string; row?: ProcessRow }>();
   return (processes: readonly Named[], rates?: readonly ProcessRates[]): { rows: ProcessRow[]; groups: GroupTotals[] } => {
+    const next = new Map<number, { p: Named; criteria: string[]; name: string; row?: ProcessRow }>();
     const matched = processes.map((p) => {
-      let m = matchedOf.get(p);
-      if (m === undefined) {
+      let m = cache.get(p.pid);
+      if (m === undefined || m.p !== p) {
         const c = matchingCriteria(criteria, p);
-        matchedOf.set(p, (m = { criteria: c, name: c.length === 0 ? groupNameOf(p.displayName) : '' }));
+        m = { p, criteria: c, name: c.length === 0 ? groupNameOf(p.displayName) : '' };
       }
+      next.set(p.pid, m);
       return m;
     });
+    cache = next;
     const unmatchedBytes = new Map<string, number>();
     for (let i = 0; i < processes.length; i++) {
       const m = matched[i]!;
@@ -65,18 +69,15 @@ export function createGrouping(criteria: readonly CompiledCriteria[], maxUnmatch
         .slice(0, maxUnmatched)
         .map(([name]) => name),
     );
-    const next = new WeakMap<Named, ProcessRow>();
     const rows: ProcessRow[] = processes.map((p, i) => {
-      const { criteria: c, name } = matched[i]!;
+      const m = matched[i]!;
       const r = rates?.[i] ?? NO_RATES;
-      const processGroup = c[0] ?? (kept.has(name) && !criteriaNames.has(name) ? name : OTHER_GROUP);
-      let row = grouped.get(p);
+      const processGroup = m.criteria[0] ?? (kept.has(m.name) && !criteriaNames.has(m.name) ? m.name : OTHER_GROUP);
+      let row = m.row;
       // Before the spread, as keys added after one take V8 off its fast clone path.
-      if (row === undefined || row.rates !== r || row.processGroup !== processGroup) row = { rates: r, criteria: c, processGroup, ...p };
-      next.set(p, row);
+      if (row === undefined || row.rates !== r || row.processGroup !== processGroup) m.row = row = { rates: r, criteria: m.criteria, processGroup, ...p };
       return row;
     });
-    grouped = next;
 
     const totals = new Map<string, { group: string; privateBytes: number; workingSetBytes: number; virtualBytes: number; handles: number; threads: number; processes: number }>();
     const empty = (group: string) => ({ group, privateBytes: 0, workingSetBytes: 0, virtualBytes: 0, handles: 0, threads: 0, processes: 0 });

@@ -41,18 +41,23 @@ export function createProcfsSource(procfs: string, quietEvery = 1): ProcessSourc
   let bootTime: number | undefined;
   const reader = createTableReader(procfs, () => (bootTime ??= parseStat(readProcFile(join(procfs, 'stat'))).bootTime), quietEvery);
   const names = createIdNames();
-  let named = new WeakMap<RawProcess, Named>();
+  // By pid, the raw row and its named copy: a carried row (the same object) keeps its copy. A Map by
+  // pid, not a WeakMap by row, which V8's collector pays for on every mark.
+  let named = new Map<number, { raw: RawProcess; row: Named }>();
   return {
     fdLimits: createProcfsFdLimits(procfs),
     async read(opts) {
       const { rows, errors, carried } = await reader.read(opts);
-      if (names.refresh()) named = new WeakMap();
+      if (names.refresh()) named.clear();
+      const next = new Map<number, { raw: RawProcess; row: Named }>();
       const out = rows.map((p) => {
-        let row = named.get(p);
+        let entry = named.get(p.pid);
         // The new keys go before the spread: after it, V8 leaves its fast object-clone path (5x slower here).
-        if (row === undefined) named.set(p, (row = { user: names.user(p.uid), group: names.group(p.gid), ...p }));
-        return row;
+        if (entry === undefined || entry.raw !== p) entry = { raw: p, row: { user: names.user(p.uid), group: names.group(p.gid), ...p } };
+        next.set(p.pid, entry);
+        return entry.row;
       });
+      named = next;
       return { rows: out, errors, carried };
     },
   };

@@ -13,7 +13,7 @@ const errorsOf = (text: string, file = 'agent.yaml'): string[] => {
 describe('config loading', () => {
   it('embeds every default: an empty file is the default config', () => {
     const config = defaultConfig();
-    expect(config.sampling).toEqual({ interval: 15, queue_interval: 1, quiet_process_interval: 30 });
+    expect(config.sampling).toEqual({ interval: 10, queue_interval: 1, quiet_process_interval: 30 });
     expect(config.web.listen_address).toBe(':9947');
     expect(config.web.telemetry_path).toBe('/metrics');
     expect(config.web.expose_cmdline).toBe(false);

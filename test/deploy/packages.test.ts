@@ -312,7 +312,7 @@ describe('the Windows zip under Wine, unpacked and run with its own node.exe', (
     expect(body).toMatch(/^contention_process_group_processes\{group="node"\} [1-9]/m);
     expect(body).toMatch(/^contention_memory_commit_limit_bytes [1-9]/m);
     // The shipped config's interval, not the embedded default.
-    expect(body).toMatch(/^contention_sample_interval_seconds 15$/m);
+    expect(body).toMatch(/^contention_sample_interval_seconds 10$/m);
   });
 
   it('serves the status page at /', async () => {
