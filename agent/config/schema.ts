@@ -47,7 +47,7 @@ export const samplingSchema = z
      * before) is read again; processes of a criteria, of the top set or near a limit are read every
      * sample. 0: every process every sample.
      */
-    quiet_process_interval: duration({ min: 0 }).default(30),
+    quiet_process_interval: duration({ min: 0 }).default(60),
   })
   .strict()
   .refine((s) => s.queue_interval <= s.interval, {

@@ -17,7 +17,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, ROOT, cpuSeconds, ensureDebian, freePort, percentile, rssBytes, scrapeTimed, seriesCount, sleep, startAndWait, stop } from './lib.mjs';
-import { growIdleTo, killAtExit, killIdle, processCount } from './idle.mjs';
+import { growIdleTo, idleCount, killAtExit, killIdle, processCount } from './idle.mjs';
 
 const COUNTS = (process.env.BENCH_COUNTS ?? '70,2800,10000').split(',').map(Number);
 const WINDOW = Number(process.env.BENCH_WINDOW ?? 180);
@@ -67,7 +67,7 @@ async function startNodeExporter() {
 const hwmBytes = (pid) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
 
 async function measure(count) {
-  await growIdleTo(Math.max(0, count - processCount()));
+  await growIdleTo(idleCount() + Math.max(0, count - processCount()));
   const exporters = [await startAgent(), await startProcessExporter(), await startNodeExporter()];
   try {
     for (const e of exporters) await scrapeTimed(e.url); // process-exporter builds its state on the first

@@ -13,7 +13,7 @@ const errorsOf = (text: string, file = 'agent.yaml'): string[] => {
 describe('config loading', () => {
   it('embeds every default: an empty file is the default config', () => {
     const config = defaultConfig();
-    expect(config.sampling).toEqual({ interval: 10, queue_interval: 1, quiet_process_interval: 30 });
+    expect(config.sampling).toEqual({ interval: 10, queue_interval: 1, quiet_process_interval: 60 });
     expect(config.web.listen_address).toBe(':9947');
     expect(config.web.telemetry_path).toBe('/metrics');
     expect(config.web.expose_cmdline).toBe(false);
@@ -22,7 +22,7 @@ describe('config loading', () => {
 
   it('accepts durations with units', () => {
     const result = parseConfigText('sampling:\n  interval: 1m\n  queue_interval: 500ms\n', 'a.yaml');
-    expect(result.ok && result.config.sampling).toEqual({ interval: 60, queue_interval: 0.5, quiet_process_interval: 30 });
+    expect(result.ok && result.config.sampling).toEqual({ interval: 60, queue_interval: 0.5, quiet_process_interval: 60 });
   });
 
   it('names file, line and path of an unknown key', () => {
