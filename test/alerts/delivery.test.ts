@@ -150,6 +150,8 @@ describe('delivery to a webhook', () => {
       const d = start({ webhook: hook.url });
       d.offer('detector', [alert('E')], T0);
       await waitFor(() => hook.bodies.length === 1, 10_000, 'the batch to get through');
+      // The receiver has the body before the sender has read its answer: wait for the sender's count.
+      await waitFor(() => d.stats()[0]!.sent === 1, 10_000, 'the sender to count the batch sent');
       expect(d.stats()[0]).toMatchObject({ sent: 1, failed: 3, dropped: 0, queued: 0 });
     } finally {
       await hook.close();
@@ -163,6 +165,7 @@ describe('delivery to a webhook', () => {
       d.offer('detector', [alert('F')], T0);
       d.offer('detector', [alert('G')], T0);
       await waitFor(() => hook.bodies.length === 1, 5000, 'the second batch');
+      await waitFor(() => d.stats()[0]!.sent === 1, 5000, 'the sender to count the second batch sent');
       expect(d.stats()[0]).toMatchObject({ sent: 1, failed: 1, dropped: 1, queued: 0 });
     } finally {
       await hook.close();
