@@ -48,3 +48,14 @@ if [ ! -e node_modules/@koromix/koffi-win32-x64/win32_x64/koffi.node ]; then
   mkdir -p node_modules/@koromix
   ln -sfn "../../$cache/koffi-win32-x64" node_modules/@koromix/koffi-win32-x64
 fi
+
+# The Wine prefix the tier shares (test/helpers/wine.ts), booted here once so the suite does not
+# spend a minute on it; with the same environment the tests give Wine. A boot that fails here is
+# left to the tests, which boot the prefix themselves when it is missing.
+prefix=.tmp/wine-prefix
+if command -v wineboot >/dev/null && [ ! -e "$prefix/system.reg" ]; then
+  echo "windows-node: booting the Wine prefix $prefix" >&2
+  export WINEPREFIX="$PWD/$prefix" WINEDEBUG=-all WINEDLLOVERRIDES='mscoree,mshtml='
+  (unset DISPLAY; timeout 300 wineboot --init >/dev/null 2>&1 && timeout 120 wineserver -w) ||
+    echo "windows-node: wineboot failed; the Wine tests will boot the prefix themselves" >&2
+fi
