@@ -1,5 +1,5 @@
 import { compileCriteria } from '../process/criteria.js';
-import { worstFdRatio } from '../process/fd-limits.js';
+import { FD_LIMIT_MIN_HANDLES, worstFdRatio } from '../process/fd-limits.js';
 import { createGroupCpu, createGrouping, topSet } from '../process/groups.js';
 import { createProcessRates } from '../process/rates.js';
 import type { ReadErrorReason } from '../process/read-table.js';
@@ -44,7 +44,8 @@ export function processesCollectorOver(openSource: (ctx: CollectorContext) => Pr
       let unreadableTotals: Map<IdentityField, number> | undefined;
       const { top_k: k, criteria_processes_max: criteriaMax } = ctx.config.process_groups;
       // What the last sample showed or acted on is read afresh every sample: the top set, every
-      // criteria process (a policy's `for` counts samples) and those near their descriptor limit.
+      // criteria process (a policy's `for` counts samples) and those holding enough descriptors for
+      // their limit to be asked (fd-limits.ts).
       let always = new Set<number>();
       return {
         async update(sink) {
@@ -84,7 +85,7 @@ export function processesCollectorOver(openSource: (ctx: CollectorContext) => Pr
           }
           for (const [field, n] of unreadableTotals ?? []) sink.set('contention_process_identity_unreadable_total', { field }, n);
           always = new Set(top.map((r) => r.pid));
-          for (const r of rows) if (r.criteria.length > 0 || limits.has(processKey(r))) always.add(r.pid);
+          for (const r of rows) if (r.criteria.length > 0 || r.handles >= FD_LIMIT_MIN_HANDLES) always.add(r.pid);
           sink.publish('processes', { rows, timestamp, top, fdLimits: limits });
         },
         stop() {

@@ -53,10 +53,6 @@ export function createHistoryStage(history: History, opts: HistoryStageOptions):
       if (!set) now.set(r.processGroup, (set = new Map()));
       set.set(r.pid, r.startTime);
     }
-    const within = (a: Map<number, number>, b: Map<number, number>): boolean => {
-      for (const [pid, start] of a) if (b.get(pid) !== start) return false;
-      return true;
-    };
     for (const [group, set] of now) {
       const before = members.get(group);
       let count = restarts.get(group) ?? lastValue('process_group:restarts', group) ?? 0;
@@ -90,4 +86,10 @@ export function createHistoryStage(history: History, opts: HistoryStageOptions):
     },
     recordDerived: record,
   };
+}
+
+/** Whether every member of `a` (pid to start time) is in `b`. */
+function within(a: ReadonlyMap<number, number>, b: ReadonlyMap<number, number>): boolean {
+  for (const [pid, start] of a) if (b.get(pid) !== start) return false;
+  return true;
 }

@@ -16,8 +16,6 @@ export interface ProcessSourceReading {
   readonly errors: ReadonlyMap<ReadErrorReason, number>;
   /** Processes kept whose user or executable the OS refused to tell, counted once per process. */
   readonly unreadable?: ReadonlyMap<IdentityField, number>;
-  /** Rows carried over from an earlier reading of a quiet process (see read-table.ts). */
-  readonly carried?: number;
 }
 
 /**
@@ -47,7 +45,7 @@ export function createProcfsSource(procfs: string, quietEvery = 1): ProcessSourc
   return {
     fdLimits: createProcfsFdLimits(procfs),
     async read(opts) {
-      const { rows, errors, carried } = await reader.read(opts);
+      const { rows, errors } = await reader.read(opts);
       if (names.refresh()) named.clear();
       const next = new Map<number, { raw: RawProcess; row: Named }>();
       const out = rows.map((p) => {
@@ -58,7 +56,7 @@ export function createProcfsSource(procfs: string, quietEvery = 1): ProcessSourc
         return entry.row;
       });
       named = next;
-      return { rows: out, errors, carried };
+      return { rows: out, errors };
     },
   };
 }

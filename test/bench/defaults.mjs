@@ -16,7 +16,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, ROOT, cpuSeconds, ensureDebian, freePort, percentile, rssBytes, scrapeTimed, seriesCount, sleep, startAndWait, stop } from './lib.mjs';
+import { CLI, hwmBytes, ROOT, cpuSeconds, ensureDebian, freePort, percentile, rssBytes, scrapeTimed, seriesCount, sleep, startAndWait, stop } from './lib.mjs';
 import { growIdleTo, idleCount, killAtExit, killIdle, processCount } from './idle.mjs';
 
 const COUNTS = (process.env.BENCH_COUNTS ?? '70,2800,10000').split(',').map(Number);
@@ -63,8 +63,6 @@ async function startNodeExporter() {
   killAtExit(proc);
   return { name: 'node_exporter (defaults)', proc, url: `http://127.0.0.1:${port}/metrics` };
 }
-
-const hwmBytes = (pid) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
 
 async function measure(count) {
   await growIdleTo(idleCount() + Math.max(0, count - processCount()));

@@ -18,6 +18,12 @@ export function cpuSeconds(pid) {
   return (Number(fields[11]) + Number(fields[12])) / HZ;
 }
 
+/** Peak resident set size in bytes (VmHWM), start-up included. */
+export function hwmBytes(pid) {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
 /** Resident set size in bytes. */
 export function rssBytes(pid) {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));

@@ -11,10 +11,10 @@
 // Environment: BENCH_COUNTS (default 500,2000,5000), BENCH_INTERVAL seconds (default 5: the cost per cycle
 // does not depend on the gap, and a shorter gap gives more cycles in the same time), BENCH_CYCLES
 // (default 12), BENCH_PE_ARGS (extra process-exporter flags), BENCH_JSON (file to write the results to).
-import { closeSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, cpuSeconds, ensureDebian, freePort, percentile, rssBytes, scrapeTimed, seriesCount, sleep, startAndWait, stop } from './lib.mjs';
+import { CLI, hwmBytes, cpuSeconds, ensureDebian, freePort, percentile, rssBytes, scrapeTimed, seriesCount, sleep, startAndWait, stop } from './lib.mjs';
 import { growIdleTo, killAtExit, killIdle } from './idle.mjs';
 
 const COUNTS = (process.env.BENCH_COUNTS ?? '500,2000,5000').split(',').map(Number);
@@ -66,8 +66,6 @@ function sumOf(text, family) {
   for (const line of text.split('\n')) if (line.startsWith(`${family}{`)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
   return sum;
 }
-
-const hwmBytes = (pid) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
 
 /** One full process sample in this process: CPU and wall of the collector's update, median of a few. */
 async function directSample() {
