@@ -29,13 +29,19 @@ export interface HistoryStageOptions {
 /** Internal series kept per watched process, by the row field they hold. */
 export const PROCESS_SERIES = { 'process:private_bytes': 'privateBytes', 'process:handles': 'handles', 'process:threads': 'threads' } as const;
 
+const PRESENT = 1;
+const ARRIVED = 2;
+const LEFT = 4;
+
 export function createHistoryStage(history: History, opts: HistoryStageOptions): HistoryStage {
   const record = (timestamp: number, families: ReadonlyMap<MetricName, readonly SeriesValue[]>): void => history.record({ timestamp, families });
 
-  // Members of each group at the last sample, and the restarts counted so far (carried on from the
-  // history after a restart of the agent, so the count never goes back).
-  let members = new Map<string, Map<number, number>>();
+  // Each process at the last sample, with its start time and group, and the restarts counted so far
+  // (carried on from the history after a restart of the agent, so the count never goes back). Updated
+  // in place: on a big host nearly every process is the same from one sample to the next.
+  const members = new Map<number, { start: number; group: string; sampleNo: number }>();
   const restarts = new Map<string, number>();
+  let sampleNo = 0;
 
   const recordProcesses = (sample: Sample): void => {
     const rows = sample.facts.processes?.rows;
@@ -45,24 +51,44 @@ export function createHistoryStage(history: History, opts: HistoryStageOptions):
       for (const [name, field] of Object.entries(PROCESS_SERIES)) history.recordPoint(name, labels, sample.timestamp, r[field]);
     }
     // A restart: a member gone and a new one come in the same sample. The count is history, so it
-    // outlives the processes, and the detector reads the lives of a group from it. Members are kept
-    // by pid with their start time (a reused pid is a new member), without a key string per row.
-    const now = new Map<string, Map<number, number>>();
-    for (const r of rows) {
-      let set = now.get(r.processGroup);
-      if (!set) now.set(r.processGroup, (set = new Map()));
-      set.set(r.pid, r.startTime);
+    // outlives the processes, and the detector reads the lives of a group from it. A reused pid (a new
+    // start time) or a move to another group is one member leaving and another coming.
+    const now = ++sampleNo;
+    const groups = new Map<string, number>(); // PRESENT | ARRIVED | LEFT
+    const mark = (group: string, flag: number): void => void groups.set(group, (groups.get(group) ?? 0) | flag);
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
+      const m = members.get(r.pid);
+      if (m === undefined) {
+        members.set(r.pid, { start: r.startTime, group: r.processGroup, sampleNo: now });
+        mark(r.processGroup, PRESENT | ARRIVED);
+      } else if (m.start !== r.startTime || m.group !== r.processGroup) {
+        mark(m.group, LEFT);
+        mark(r.processGroup, PRESENT | ARRIVED);
+        m.start = r.startTime;
+        m.group = r.processGroup;
+        m.sampleNo = now;
+      } else {
+        m.sampleNo = now;
+        mark(r.processGroup, PRESENT);
+      }
     }
-    for (const [group, set] of now) {
-      const before = members.get(group);
+    if (members.size > rows.length) {
+      members.forEach((m, pid) => {
+        if (m.sampleNo === now) return;
+        mark(m.group, LEFT);
+        members.delete(pid);
+      });
+    }
+    for (const [group, flags] of groups) {
+      if (!(flags & PRESENT)) continue;
       let count = restarts.get(group) ?? lastValue('process_group:restarts', group) ?? 0;
-      if (before && !within(before, set) && !within(set, before)) count++;
+      if (flags & ARRIVED && flags & LEFT) count++;
       restarts.set(group, count);
       // One series per group the agent exports (bounded by criteria and process_groups.max_unmatched).
       history.recordPoint('process_group:restarts', { group }, sample.timestamp, count);
     }
-    for (const group of restarts.keys()) if (!now.has(group)) restarts.delete(group);
-    members = now;
+    for (const group of restarts.keys()) if (!((groups.get(group) ?? 0) & PRESENT)) restarts.delete(group);
   };
 
   const lastValue = (name: string, group: string): number | undefined => {
@@ -86,10 +112,4 @@ export function createHistoryStage(history: History, opts: HistoryStageOptions):
     },
     recordDerived: record,
   };
-}
-
-/** Whether every member of `a` (pid to start time) is in `b`. */
-function within(a: ReadonlyMap<number, number>, b: ReadonlyMap<number, number>): boolean {
-  for (const [pid, start] of a) if (b.get(pid) !== start) return false;
-  return true;
 }
