@@ -85,7 +85,10 @@ export function processesCollectorOver(openSource: (ctx: CollectorContext) => Pr
           }
           for (const [field, n] of unreadableTotals ?? []) sink.set('contention_process_identity_unreadable_total', { field }, n);
           always = new Set(top.map((r) => r.pid));
-          for (const r of rows) if (r.criteria.length > 0 || r.handles >= FD_LIMIT_MIN_HANDLES) always.add(r.pid);
+          for (let i = 0; i < rows.length; i++) {
+            const r = rows[i]!;
+            if (r.criteria.length > 0 || r.handles >= FD_LIMIT_MIN_HANDLES) always.add(r.pid);
+          }
           sink.publish('processes', { rows, timestamp, top, fdLimits: limits });
         },
         stop() {

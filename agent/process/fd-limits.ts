@@ -27,7 +27,8 @@ export function createProcfsFdLimits(procfs: string): FdLimitReader {
     sampleNo++;
     const next = new Map<string, { limit: number; readAt: number }>();
     const out = new Map<string, number>();
-    for (const r of rows) {
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
       if (r.handles < FD_LIMIT_MIN_HANDLES) continue;
       const key = processKey(r);
       let entry = known.get(key);
@@ -55,7 +56,11 @@ export const windowsHandleLimits: FdLimitReader = (rows) =>
 /** The worst open-descriptor share of its limit per group (process-exporter's worst_fd_ratio). */
 export function worstFdRatio(rows: readonly ProcessRow[], limits: ReadonlyMap<string, number>): Map<string, number> {
   const worst = new Map<string, number>();
-  for (const r of rows) {
+  if (limits.size === 0) return worst;
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    // Limits are read only for processes holding this many (above): no key string for the rest.
+    if (r.handles < FD_LIMIT_MIN_HANDLES && limits.size < rows.length) continue;
     const limit = limits.get(processKey(r));
     if (limit === undefined || !(limit > 0) || limit === Infinity) continue;
     const ratio = r.handles / limit;

@@ -44,20 +44,21 @@ export function groupProcesses(
 export function createGrouping(criteria: readonly CompiledCriteria[], maxUnmatched: number) {
   const criteriaNames = new Set(criteria.map((c) => c.name));
   // By pid: the row object last seen, what it matched and its grouped copy (Maps by pid, not WeakMaps
-  // by row, which V8's collector pays for on every mark).
-  let cache = new Map<number, { p: Named; criteria: string[]; name: string; row?: ProcessRow }>();
+  // by row, which V8's collector pays for on every mark), updated in place and swept of pids gone.
+  type Match = { p: Named; criteria: string[]; name: string; row?: ProcessRow; call: number };
+  const cache = new Map<number, Match>();
+  let calls = 0;
   return (processes: readonly Named[], rates?: readonly ProcessRates[]): { rows: ProcessRow[]; groups: GroupTotals[] } => {
-    const next = new Map<number, { p: Named; criteria: string[]; name: string; row?: ProcessRow }>();
+    const call = ++calls;
     const matched = processes.map((p) => {
       let m = cache.get(p.pid);
       if (m === undefined || m.p !== p) {
         const c = matchingCriteria(criteria, p);
-        m = { p, criteria: c, name: c.length === 0 ? groupNameOf(p.displayName) : '' };
-      }
-      next.set(p.pid, m);
+        cache.set(p.pid, (m = { p, criteria: c, name: c.length === 0 ? groupNameOf(p.displayName) : '', call }));
+      } else m.call = call;
       return m;
     });
-    cache = next;
+    if (cache.size > processes.length) cache.forEach((m, pid) => m.call !== call && cache.delete(pid));
     const unmatchedBytes = new Map<string, number>();
     for (let i = 0; i < processes.length; i++) {
       const m = matched[i]!;
@@ -74,15 +75,15 @@ export function createGrouping(criteria: readonly CompiledCriteria[], maxUnmatch
       const r = rates?.[i] ?? NO_RATES;
       const processGroup = m.criteria[0] ?? (kept.has(m.name) && !criteriaNames.has(m.name) ? m.name : OTHER_GROUP);
       let row = m.row;
-      // Before the spread, as keys added after one take V8 off its fast clone path.
-      if (row === undefined || row.rates !== r || row.processGroup !== processGroup) m.row = row = { rates: r, criteria: m.criteria, processGroup, ...p };
+      if (row === undefined || row.rates !== r || row.processGroup !== processGroup) m.row = row = grouped(p, r, m.criteria, processGroup);
       return row;
     });
 
     const totals = new Map<string, { group: string; privateBytes: number; workingSetBytes: number; virtualBytes: number; handles: number; threads: number; processes: number }>();
     const empty = (group: string) => ({ group, privateBytes: 0, workingSetBytes: 0, virtualBytes: 0, handles: 0, threads: 0, processes: 0 });
     for (const name of criteriaNames) totals.set(name, empty(name));
-    for (const r of rows) {
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
       let t = totals.get(r.processGroup);
       if (t === undefined) totals.set(r.processGroup, (t = empty(r.processGroup)));
       t.privateBytes += r.privateBytes;
@@ -94,6 +95,23 @@ export function createGrouping(criteria: readonly CompiledCriteria[], maxUnmatch
     }
     return { rows, groups: [...totals.values()] };
   };
+}
+
+type Grouped = { -readonly [K in keyof ProcessRow]: ProcessRow[K] };
+
+/**
+ * A row with its rates, criteria and group. A row never grouped before (just read, seen by nobody
+ * downstream yet) gets them in place: one object per process reading, not a copy per stage, which
+ * was most of the agent's garbage on a big host. A row already grouped (carried over into another
+ * group, or with other rates) is copied, so what an earlier sample published never changes.
+ */
+function grouped(p: Named, rates: ProcessRates, criteria: readonly string[], processGroup: string): ProcessRow {
+  if ((p as Partial<ProcessRow>).processGroup !== undefined) return { ...p, rates, criteria, processGroup };
+  const row = p as Named & Partial<Grouped>;
+  row.rates = rates;
+  row.criteria = criteria;
+  row.processGroup = processGroup;
+  return row as ProcessRow;
 }
 
 /** What the top set ranks processes by; each picks its own top K. */
@@ -115,13 +133,18 @@ export function topBy(rows: readonly ProcessRow[], measure: Measure, k: number):
   // One pass with a small sorted buffer: k is small and a host has thousands of rows.
   const best: ProcessRow[] = [];
   const worse = (a: ProcessRow, b: ProcessRow) => of(b) - of(a) || a.pid - b.pid;
-  for (const r of rows) {
+  // Indexed loops and a plain swap: this runs once per sample, often in V8's unoptimized tiers, where
+  // for-of and destructuring allocate an object per step.
+  for (let j = 0; j < rows.length; j++) {
+    const r = rows[j]!;
     if (!(of(r) > 0) && measure !== 'privateBytes') continue;
     if (best.length === k && worse(r, best[k - 1]!) >= 0) continue;
     let i = best.length < k ? best.length : k - 1;
     best[i] = r;
     while (i > 0 && worse(best[i]!, best[i - 1]!) < 0) {
-      [best[i], best[i - 1]] = [best[i - 1]!, best[i]!];
+      const swap = best[i]!;
+      best[i] = best[i - 1]!;
+      best[i - 1] = swap;
       i--;
     }
   }
@@ -148,23 +171,32 @@ export function topSet(rows: readonly ProcessRow[], k: number, criteriaMax: numb
  * samples are dropped so the map stays bounded.
  */
 export function createGroupCpu(forgetAfter = 720) {
-  // By pid, with the start time that tells a reused pid apart: no key string per row per sample.
-  let last = new Map<number, { startTime: number; cpu: number }>();
+  // By pid, with the start time that tells a reused pid apart: no key string per row per sample;
+  // updated in place and swept of pids gone.
+  const last = new Map<number, { startTime: number; cpu: number; tick: number }>();
   const totals = new Map<string, { seconds: number; seenAt: number }>();
   let tick = 0;
   return (rows: readonly ProcessRow[]): Map<string, number> => {
     tick++;
-    const next = new Map<number, { startTime: number; cpu: number }>();
-    for (const r of rows) {
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
       const before = last.get(r.pid);
-      const delta = before === undefined || before.startTime !== r.startTime ? r.cpuSeconds : Math.max(0, r.cpuSeconds - before.cpu);
-      next.set(r.pid, before !== undefined && before.startTime === r.startTime && before.cpu === r.cpuSeconds ? before : { startTime: r.startTime, cpu: r.cpuSeconds });
+      let delta: number;
+      if (before === undefined) {
+        delta = r.cpuSeconds;
+        last.set(r.pid, { startTime: r.startTime, cpu: r.cpuSeconds, tick });
+      } else {
+        delta = before.startTime !== r.startTime ? r.cpuSeconds : Math.max(0, r.cpuSeconds - before.cpu);
+        before.startTime = r.startTime;
+        before.cpu = r.cpuSeconds;
+        before.tick = tick;
+      }
       let t = totals.get(r.processGroup);
       if (t === undefined) totals.set(r.processGroup, (t = { seconds: 0, seenAt: tick }));
       t.seconds += delta;
       t.seenAt = tick;
     }
-    last = next;
+    if (last.size > rows.length) last.forEach((l, pid) => l.tick !== tick && last.delete(pid));
     const out = new Map<string, number>();
     for (const [group, t] of totals) {
       if (t.seenAt === tick) out.set(group, t.seconds);

@@ -11,6 +11,8 @@ interface Last {
   ioWrite?: number;
   majorFaults?: number;
   rates: ProcessRates;
+  /** The call that last saw the pid: the others are swept out after each call. */
+  call: number;
 }
 
 const perSecond = (now: number | undefined, then: number | undefined, seconds: number): number | undefined =>
@@ -26,17 +28,19 @@ const perSecond = (now: number | undefined, then: number | undefined, seconds: n
  */
 export function createProcessRates() {
   // By pid, with the start time that tells a reused pid apart: no key string per row per sample.
-  let last = new Map<number, Last>();
+  // Updated in place and swept of pids gone, not rebuilt each call.
+  const last = new Map<number, Last>();
+  let calls = 0;
   /** The rates of each row, in the rows' order (not copied into them: the grouping step makes the one copy). */
   return (rows: readonly Named[], timestamp: number): ProcessRates[] => {
-    const next = new Map<number, Last>();
+    const call = ++calls;
     const out = rows.map((p): ProcessRates => {
       const key = p.pid;
       const known = last.get(key);
       const before = known !== undefined && known.startTime === p.startTime ? known : undefined;
       const t = p.readAt ?? timestamp;
       if (before !== undefined && before.t === t) {
-        next.set(key, before);
+        before.call = call;
         return before.rates;
       }
       const since = before ?? { t: p.startTime, cpu: 0, priv: p.privateBytes, ioRead: 0, ioWrite: 0, majorFaults: 0 };
@@ -49,10 +53,21 @@ export function createProcessRates() {
         ioWrite: perSecond(p.ioWriteBytes, since.ioWrite, seconds),
         majorFaults: perSecond(p.majorFaults, since.majorFaults, seconds),
       };
-      next.set(key, { startTime: p.startTime, t, cpu: p.cpuSeconds, priv: p.privateBytes, ioRead: p.ioReadBytes, ioWrite: p.ioWriteBytes, majorFaults: p.majorFaults, rates });
+      if (known === undefined) last.set(key, { startTime: p.startTime, t, cpu: p.cpuSeconds, priv: p.privateBytes, ioRead: p.ioReadBytes, ioWrite: p.ioWriteBytes, majorFaults: p.majorFaults, rates, call });
+      else {
+        known.startTime = p.startTime;
+        known.t = t;
+        known.cpu = p.cpuSeconds;
+        known.priv = p.privateBytes;
+        known.ioRead = p.ioReadBytes;
+        known.ioWrite = p.ioWriteBytes;
+        known.majorFaults = p.majorFaults;
+        known.rates = rates;
+        known.call = call;
+      }
       return rates;
     });
-    last = next;
+    if (last.size > out.length) last.forEach((l, pid) => l.call !== call && last.delete(pid));
     return out;
   };
 }

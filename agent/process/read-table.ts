@@ -51,6 +51,8 @@ interface Known {
   /** The row of its last reading, and whether that reading found nothing changed since the one before. */
   row: RawProcess;
   quiet: boolean;
+  /** The reading that last listed the process: the others are swept out after each reading. */
+  seenIn: number;
 }
 
 export interface TableReadOptions {
@@ -115,7 +117,7 @@ export function createTableReader(procfs: string, bootTimeSeconds: () => number,
   const page = pageSize();
   const every = Math.max(1, Math.floor(quietEvery));
   let sampleNo = 0;
-  let known = new Map<number, Known>();
+  const known = new Map<number, Known>();
   let fdSizeIsCount: boolean | undefined = fdSizeIsCountHere(procfs);
 
   const countFds = (dir: string): number => {
@@ -181,7 +183,10 @@ export function createTableReader(procfs: string, bootTimeSeconds: () => number,
       const rows: RawProcess[] = [];
       const errors = new Map<ReadErrorReason, number>();
       const fail = (reason: ReadErrorReason): void => void errors.set(reason, (errors.get(reason) ?? 0) + 1);
-      const seen = new Map<number, Known>();
+      // `known` is updated in place and swept of what this reading did not list: a new Map of every
+      // process per sample was a large part of the agent's garbage on a big host.
+      const reading = sampleNo;
+      let listed = 0;
       const boot = bootTimeSeconds();
       const root = procfs.endsWith('/') ? procfs : `${procfs}/`;
       const swapInUse = swapUsed(root);
@@ -191,13 +196,15 @@ export function createTableReader(procfs: string, bootTimeSeconds: () => number,
       const names = readdirSync(procfs);
       let done = 0;
       let carried = 0;
-      for (const name of names) {
+      for (let n = 0; n < names.length; n++) {
+        const name = names[n]!;
         if (!isPidName(name)) continue;
         const pid = Number(name);
         const last = known.get(pid);
         if (last !== undefined && last.quiet && pid % every !== quietSlot && !opts.always?.has(pid)) {
           rows.push(last.row);
-          seen.set(pid, last);
+          last.seenIn = reading;
+          listed++;
           carried++;
           continue;
         }
@@ -296,16 +303,20 @@ export function createTableReader(procfs: string, bootTimeSeconds: () => number,
             before.ioTicks = ticks;
             before.io = io;
             before.row = row;
-            seen.set(pid, before);
+            before.seenIn = reading;
           } else {
-            seen.set(pid, { identity, identityTicks: ticks, identityVsize: stat.vsize, statusTicks, startTicks: stat.startTicks, rssPages: stat.rssPages, vsize: stat.vsize, privateBytes, ioTicks: ticks, io, row, quiet: false });
+            known.set(pid, { identity, identityTicks: ticks, identityVsize: stat.vsize, statusTicks, startTicks: stat.startTicks, rssPages: stat.rssPages, vsize: stat.vsize, privateBytes, ioTicks: ticks, io, row, quiet: false, seenIn: reading });
           }
+          listed++;
         } catch (err) {
           const code = (err as NodeJS.ErrnoException).code;
           fail(code === 'ENOENT' || code === 'ESRCH' ? 'vanished' : code === 'EACCES' || code === 'EPERM' ? 'permission' : 'malformed');
         }
       }
-      known = seen; // forget processes that are gone
+      // Forget processes that are gone (or became zombies, or could not be read).
+      // forEach, not for-of, here and in the other per-process caches: this runs once a sample, often in
+      // V8's unoptimized tiers, where for-of allocates an object per entry.
+      if (known.size > listed) known.forEach((k, pid) => k.seenIn !== reading && known.delete(pid));
       return { rows, errors, carried };
     },
   };
