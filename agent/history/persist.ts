@@ -30,6 +30,11 @@ interface HeaderSeries {
 }
 
 export function encodeHistory(series: readonly SeriesSnapshot[], detector: unknown, savedAt: number): Buffer {
+  return Buffer.concat(historyParts(series, detector, savedAt));
+}
+
+/** What encodeHistory writes, as views over the series' arrays: written as they are, the history is copied once (the snapshot), not twice. */
+function historyParts(series: readonly SeriesSnapshot[], detector: unknown, savedAt: number): Buffer[] {
   const header = {
     savedAt,
     detector,
@@ -42,7 +47,7 @@ export function encodeHistory(series: readonly SeriesSnapshot[], detector: unkno
   for (const s of series) {
     for (const a of [s.rawT, s.rawV, s.bucketT, s.bucketLast, s.bucketMin, s.bucketMax]) arrays.push(Buffer.from(a.buffer, a.byteOffset, a.byteLength));
   }
-  return Buffer.concat([MAGIC, length, json, ...arrays]);
+  return [MAGIC, length, json, ...arrays];
 }
 
 /** Reads back what encodeHistory wrote; throws an Error saying what is wrong with anything else. */
@@ -90,10 +95,12 @@ export async function saveHistory(dir: string, history: History, detector: unkno
   await mkdir(dir, { recursive: true, mode: 0o750 });
   const file = join(dir, HISTORY_FILE);
   const tmp = `${file}.${process.pid}.tmp`;
-  const data = encodeHistory(history.snapshot(), detector, now);
+  const parts = historyParts(history.snapshot(), detector, now);
+  const bytes = parts.reduce((n, b) => n + b.length, 0);
   const handle = await open(tmp, 'w', 0o640);
   try {
-    await handle.writeFile(data);
+    const { bytesWritten } = await handle.writev(parts);
+    if (bytesWritten !== bytes) throw new Error(`${tmp}: wrote ${bytesWritten} of ${bytes} bytes`);
     await handle.sync();
   } finally {
     await handle.close();
@@ -104,7 +111,7 @@ export async function saveHistory(dir: string, history: History, detector: unkno
     await unlink(tmp).catch(() => undefined);
     throw err;
   }
-  return data.length;
+  return bytes;
 }
 
 /**

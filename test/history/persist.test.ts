@@ -55,6 +55,19 @@ describe('the persisted history', () => {
     expect(loaded.ok && loaded.persisted.series.length).toBe(2);
   });
 
+  it('writes a history of more series than one write call takes buffers (IOV_MAX, 1,024) as encodeHistory encodes it', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'ca-persist-')), 'state');
+    const h = createHistory({ ...opts, maxSeries: 400 });
+    // 400 series of six arrays each: 2,400 buffers in one save.
+    for (let i = 0; i < 50; i++) for (let s = 0; s < 400; s++) h.recordPoint('process:private_bytes', { pid: String(s) }, T0 + i * 5000, s * 1000 + i);
+    const bytes = await saveHistory(dir, h, { n: 400 }, T0);
+    const file = readFileSync(join(dir, HISTORY_FILE));
+    expect(file.equals(encodeHistory(h.snapshot(), { n: 400 }, T0))).toBe(true);
+    expect(file.length).toBe(bytes);
+    const loaded = await loadHistory(dir, 10 * bytes);
+    expect(loaded.ok && loaded.persisted.series.length).toBe(400);
+  });
+
   it('ignores, with the reason, a file that is absent, cut short, not its own, or too large', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ca-persist-'));
     expect(await loadHistory(dir, 1e6)).toMatchObject({ ok: false, absent: true });
