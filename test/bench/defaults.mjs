@@ -27,7 +27,8 @@ const WARMUP = Number(process.env.BENCH_WARMUP ?? 40);
 /** The Node flags the shipped launcher passes, so the bench runs the agent as a package does. */
 export function launcherNodeFlags() {
   const launcher = readFileSync(join(ROOT, 'deploy/package/contention-agent.sh'), 'utf8');
-  const exec = /^exec "\$here\/node\/bin\/node" (.*)"\$here\/dist\/agent\/cli\.js"/m.exec(launcher);
+  // The first exec line is the daemon's (run, the default command).
+  const exec = /^\s*exec "\$here\/node\/bin\/node" (.*)"\$here\/dist\/agent\/cli\.js"/m.exec(launcher);
   if (!exec) throw new Error('deploy/package/contention-agent.sh: no exec line of the shape the bench reads');
   return exec[1].split(' ').filter(Boolean);
 }
