@@ -63,10 +63,10 @@ export interface ArraySeries {
   readonly v: Float64Array;
 }
 
-/** Bytes one series holds: a raw point is time and value, a bucket is time, min, max and last (all float64). */
+/** Bytes one series holds at most: a raw point is time and value, a bucket is time, min, max and last (all float64). */
 export function bytesPerSeries(opts: Pick<HistoryOptions, 'rawSeconds' | 'sampleSeconds' | 'bucketSeconds' | 'retentionSeconds'>): number {
   const { raw, buckets } = capacities(opts);
-  return raw * 16 + buckets * 32;
+  return raw * RAW_FIELDS * 8 + buckets * BUCKET_FIELDS * 8;
 }
 
 function capacities(opts: Pick<HistoryOptions, 'rawSeconds' | 'sampleSeconds' | 'bucketSeconds' | 'retentionSeconds'>) {
@@ -76,73 +76,111 @@ function capacities(opts: Pick<HistoryOptions, 'rawSeconds' | 'sampleSeconds' | 
   };
 }
 
-/** A circular index over fixed-size typed arrays allocated once. */
+// A raw point is [t, v]; a bucket is [t of its last point, last, min, max], interleaved in one array
+// per ring: two typed arrays a series instead of six, each with its own buffer and header.
+const RAW_FIELDS = 2;
+const BUCKET_FIELDS = 4;
+const LAST = 1;
+const MIN = 2;
+const MAX = 3;
+// A ring starts this small and doubles up to its full size: most series a host churns through (a
+// pid in the top set for a few samples) never need an hour of points, and a series is forgotten
+// with everything it held after a raw span unseen.
+const FIRST_RAW = 16;
+const FIRST_BUCKETS = 4;
+
+/** A circular index over a typed array of `capacity` elements of `fields` numbers, grown up to `max`. */
 interface Ring {
-  readonly capacity: number;
+  readonly fields: number;
+  readonly max: number;
+  capacity: number;
   start: number;
   length: number;
+  data: Float64Array;
 }
 
-/** The slot a new element goes to; advances the ring, overwriting the oldest when full. */
-function advance(r: Ring): number {
+const ring = (fields: number, first: number, max: number): Ring => {
+  const capacity = Math.min(first, max);
+  return { fields, max, capacity, start: 0, length: 0, data: new Float64Array(capacity * fields) };
+};
+
+/** Makes room for `wanted` elements (up to the ring's maximum), oldest first at slot 0; returns the bytes added. */
+function reserve(r: Ring, wanted: number): number {
+  const capacity = Math.min(r.max, Math.max(wanted, r.capacity));
+  if (capacity === r.capacity) return 0;
+  const data = new Float64Array(capacity * r.fields);
+  for (let i = 0; i < r.length; i++) {
+    const from = at(r, i);
+    for (let f = 0; f < r.fields; f++) data[i * r.fields + f] = r.data[from + f]!;
+  }
+  const added = (capacity - r.capacity) * r.fields * 8;
+  r.data = data;
+  r.capacity = capacity;
+  r.start = 0;
+  return added;
+}
+
+/** The element index a new element goes to; advances the ring, growing it or else overwriting the oldest when full. Returns the bytes it grew by through `grown`. */
+function advance(r: Ring, grown: { bytes: number }): number {
+  if (r.length === r.capacity && r.capacity < r.max) grown.bytes += reserve(r, r.capacity * 2);
   const at = (r.start + r.length) % r.capacity;
   if (r.length < r.capacity) r.length++;
   else r.start = (r.start + 1) % r.capacity;
-  return at;
+  return at * r.fields;
 }
 
 const slot = (r: Ring, i: number): number => (r.start + i) % r.capacity;
+/** Index in `data` of element `i` (0 the oldest). */
+const at = (r: Ring, i: number): number => slot(r, i) * r.fields;
 
 interface Entry {
   readonly name: string;
   readonly labels: Readonly<Record<string, string>>;
   readonly raw: Ring;
-  readonly rawT: Float64Array;
-  readonly rawV: Float64Array;
   readonly buckets: Ring;
-  /** Time of a bucket's last point; its value is the bucket's last value, so counters stay counters. */
-  readonly bucketT: Float64Array;
-  readonly bucketLast: Float64Array;
-  readonly bucketMin: Float64Array;
-  readonly bucketMax: Float64Array;
   /** End (exclusive) of the newest bucket. */
   bucketEnd: number;
   lastSeen: number;
 }
 
+const held = (e: Entry): number => (e.raw.capacity * e.raw.fields + e.buckets.capacity * e.buckets.fields) * 8;
+
 /**
  * The agent's local memory of what it sampled: per series, a raw ring for the last `rawSeconds` and
- * a ring of downsampled buckets (min, max, last) for `retentionSeconds`. Memory is fixed per series
- * and capped by `maxSeries`; series unseen for the whole raw span are forgotten.
+ * a ring of downsampled buckets (min, max, last) for `retentionSeconds`. A series holds what it has
+ * recorded, up to a fixed size (`bytesPerSeries`), and there are at most `maxSeries`; series unseen
+ * for the whole raw span are forgotten.
  */
 export function createHistory(opts: HistoryOptions): History {
   const cap = capacities(opts);
-  const perSeries = bytesPerSeries(opts);
   const bucketMs = opts.bucketSeconds * 1000;
   const forgetMs = opts.rawSeconds * 1000;
   const entries = new Map<string, Entry>();
   const byName = new Map<string, Set<Entry>>();
   let dropped = 0;
   let lastSweep = 0;
+  const bytes = { bytes: 0 };
   // Restored series get a raw span from the restore to be seen again: the host may have been down for longer.
   let restoredAt = -Infinity;
 
   const keyOf = (name: string, labels: Readonly<Record<string, string>>): string => `${name}\u0002${labelsKey(labels)}`;
 
-  const create = (name: string, labels: Readonly<Record<string, string>>): Entry => ({
-    name,
-    labels: { ...labels },
-    raw: { capacity: cap.raw, start: 0, length: 0 },
-    rawT: new Float64Array(cap.raw),
-    rawV: new Float64Array(cap.raw),
-    buckets: { capacity: cap.buckets, start: 0, length: 0 },
-    bucketT: new Float64Array(cap.buckets),
-    bucketLast: new Float64Array(cap.buckets),
-    bucketMin: new Float64Array(cap.buckets),
-    bucketMax: new Float64Array(cap.buckets),
-    bucketEnd: -Infinity,
-    lastSeen: -Infinity,
-  });
+  const add = (key: string, name: string, labels: Readonly<Record<string, string>>, raw: number, buckets: number): Entry => {
+    const e: Entry = {
+      name,
+      labels: { ...labels },
+      raw: ring(RAW_FIELDS, Math.max(raw, FIRST_RAW), cap.raw),
+      buckets: ring(BUCKET_FIELDS, Math.max(buckets, FIRST_BUCKETS), cap.buckets),
+      bucketEnd: -Infinity,
+      lastSeen: -Infinity,
+    };
+    bytes.bytes += held(e);
+    entries.set(key, e);
+    let set = byName.get(name);
+    if (!set) byName.set(name, (set = new Set()));
+    set.add(e);
+    return e;
+  };
 
   const write = (name: string, labels: Readonly<Record<string, string>>, t: number, v: number): void => {
     const key = keyOf(name, labels);
@@ -152,39 +190,37 @@ export function createHistory(opts: HistoryOptions): History {
         dropped++;
         return;
       }
-      e = create(name, labels);
-      entries.set(key, e);
-      let set = byName.get(name);
-      if (!set) byName.set(name, (set = new Set()));
-      set.add(e);
+      e = add(key, name, labels, 0, 0);
     }
     // A clock stepping back would break time order; such points wait until time catches up.
     if (t < e.lastSeen) return;
-    const newestBucket = e.buckets.length > 0 ? slot(e.buckets, e.buckets.length - 1) : -1;
+    const b = e.buckets;
     if (t === e.lastSeen) {
-      e.rawV[slot(e.raw, e.raw.length - 1)] = v;
-      e.bucketLast[newestBucket] = v;
+      const newest = at(b, b.length - 1);
+      e.raw.data[at(e.raw, e.raw.length - 1) + 1] = v;
+      b.data[newest + LAST] = v;
       // Min and max keep the overwritten value too: a re-recorded sample carries the same readings.
-      e.bucketMin[newestBucket] = Math.min(e.bucketMin[newestBucket]!, v);
-      e.bucketMax[newestBucket] = Math.max(e.bucketMax[newestBucket]!, v);
+      b.data[newest + MIN] = Math.min(b.data[newest + MIN]!, v);
+      b.data[newest + MAX] = Math.max(b.data[newest + MAX]!, v);
       return;
     }
-    const at = advance(e.raw);
-    e.rawT[at] = t;
-    e.rawV[at] = v;
+    const r = advance(e.raw, bytes);
+    e.raw.data[r] = t;
+    e.raw.data[r + 1] = v;
     e.lastSeen = t;
     if (t >= e.bucketEnd) {
-      const b = advance(e.buckets);
-      e.bucketT[b] = t;
-      e.bucketLast[b] = v;
-      e.bucketMin[b] = v;
-      e.bucketMax[b] = v;
+      const n = advance(b, bytes);
+      b.data[n] = t;
+      b.data[n + LAST] = v;
+      b.data[n + MIN] = v;
+      b.data[n + MAX] = v;
       e.bucketEnd = Math.floor(t / bucketMs) * bucketMs + bucketMs;
     } else {
-      e.bucketT[newestBucket] = t;
-      e.bucketLast[newestBucket] = v;
-      if (v < e.bucketMin[newestBucket]!) e.bucketMin[newestBucket] = v;
-      if (v > e.bucketMax[newestBucket]!) e.bucketMax[newestBucket] = v;
+      const newest = at(b, b.length - 1);
+      b.data[newest] = t;
+      b.data[newest + LAST] = v;
+      if (v < b.data[newest + MIN]!) b.data[newest + MIN] = v;
+      if (v > b.data[newest + MAX]!) b.data[newest + MAX] = v;
     }
   };
 
@@ -195,6 +231,7 @@ export function createHistory(opts: HistoryOptions): History {
     for (const [key, e] of entries) {
       if (now - Math.max(e.lastSeen, restoredAt) > forgetMs) {
         entries.delete(key);
+        bytes.bytes -= held(e);
         const set = byName.get(e.name)!;
         set.delete(e);
         if (set.size === 0) byName.delete(e.name);
@@ -202,22 +239,24 @@ export function createHistory(opts: HistoryOptions): History {
     }
   };
 
-  /** Calls `emit` for each point in range, in time order: buckets (`older`) before the raw ring reaches, then raw points. */
-  const read = (e: Entry, startMs: number, endMs: number, older: Float64Array, emit: (t: number, v: number) => void): void => {
-    const rawStart = e.raw.length > 0 ? e.rawT[slot(e.raw, 0)]! : Infinity;
+  /** Calls `emit` for each point in range, in time order: buckets (their `field`) before the raw ring reaches, then raw points. */
+  const read = (e: Entry, startMs: number, endMs: number, field: number, emit: (t: number, v: number) => void): void => {
+    const raw = e.raw.data;
+    const rawStart = e.raw.length > 0 ? raw[at(e.raw, 0)]! : Infinity;
     if (startMs < rawStart) {
+      const b = e.buckets.data;
       for (let i = 0; i < e.buckets.length; i++) {
-        const at = slot(e.buckets, i);
-        const t = e.bucketT[at]!;
+        const k = at(e.buckets, i);
+        const t = b[k]!;
         if (t >= rawStart || t > endMs) break;
-        if (t >= startMs) emit(t, older[at]!);
+        if (t >= startMs) emit(t, b[k + field]!);
       }
     }
     for (let i = 0; i < e.raw.length; i++) {
-      const at = slot(e.raw, i);
-      const t = e.rawT[at]!;
+      const k = at(e.raw, i);
+      const t = raw[k]!;
       if (t > endMs) break;
-      if (t >= startMs) emit(t, e.rawV[at]!);
+      if (t >= startMs) emit(t, raw[k + 1]!);
     }
   };
 
@@ -225,7 +264,7 @@ export function createHistory(opts: HistoryOptions): History {
     const out: StoredSeries[] = [];
     for (const e of byName.get(name) ?? []) {
       const points: Point[] = [];
-      read(e, startMs, endMs, e.bucketLast, (t, v) => points.push({ t, v }));
+      read(e, startMs, endMs, LAST, (t, v) => points.push({ t, v }));
       if (points.length > 0) out.push({ name, labels: e.labels, points });
     }
     return out;
@@ -235,12 +274,12 @@ export function createHistory(opts: HistoryOptions): History {
     const out: ArraySeries[] = [];
     for (const e of byName.get(name) ?? []) {
       let n = 0;
-      read(e, startMs, endMs, e.bucketMin, () => n++);
+      read(e, startMs, endMs, MIN, () => n++);
       if (n === 0) continue;
       const t = new Float64Array(n);
       const v = new Float64Array(n);
       let i = 0;
-      read(e, startMs, endMs, e.bucketMin, (pt, pv) => {
+      read(e, startMs, endMs, MIN, (pt, pv) => {
         t[i] = pt;
         v[i++] = pv;
       });
@@ -260,22 +299,22 @@ export function createHistory(opts: HistoryOptions): History {
     recordPoint: write,
     select,
     selectFloors,
-    stats: () => ({ series: entries.size, dropped, bytes: entries.size * perSeries }),
+    stats: () => ({ series: entries.size, dropped, bytes: bytes.bytes }),
     snapshot() {
-      const ordered = (r: Ring, a: Float64Array): Float64Array => {
+      const column = (r: Ring, field: number): Float64Array => {
         const out = new Float64Array(r.length);
-        for (let i = 0; i < r.length; i++) out[i] = a[slot(r, i)]!;
+        for (let i = 0; i < r.length; i++) out[i] = r.data[at(r, i) + field]!;
         return out;
       };
       return [...entries.values()].map((e) => ({
         name: e.name,
         labels: e.labels,
-        rawT: ordered(e.raw, e.rawT),
-        rawV: ordered(e.raw, e.rawV),
-        bucketT: ordered(e.buckets, e.bucketT),
-        bucketLast: ordered(e.buckets, e.bucketLast),
-        bucketMin: ordered(e.buckets, e.bucketMin),
-        bucketMax: ordered(e.buckets, e.bucketMax),
+        rawT: column(e.raw, 0),
+        rawV: column(e.raw, 1),
+        bucketT: column(e.buckets, 0),
+        bucketLast: column(e.buckets, LAST),
+        bucketMin: column(e.buckets, MIN),
+        bucketMax: column(e.buckets, MAX),
         bucketEnd: e.bucketEnd,
       }));
     },
@@ -284,25 +323,21 @@ export function createHistory(opts: HistoryOptions): History {
       for (const s of series) {
         const key = keyOf(s.name, s.labels);
         if (entries.has(key) || entries.size >= opts.maxSeries) continue;
-        const e = create(s.name, s.labels);
+        const e = add(key, s.name, s.labels, s.rawT.length, s.bucketT.length);
         for (let i = 0; i < s.bucketT.length; i++) {
-          const b = advance(e.buckets);
-          e.bucketT[b] = s.bucketT[i]!;
-          e.bucketLast[b] = s.bucketLast[i]!;
-          e.bucketMin[b] = s.bucketMin[i]!;
-          e.bucketMax[b] = s.bucketMax[i]!;
+          const n = advance(e.buckets, bytes);
+          e.buckets.data[n] = s.bucketT[i]!;
+          e.buckets.data[n + LAST] = s.bucketLast[i]!;
+          e.buckets.data[n + MIN] = s.bucketMin[i]!;
+          e.buckets.data[n + MAX] = s.bucketMax[i]!;
         }
         for (let i = 0; i < s.rawT.length; i++) {
-          const at = advance(e.raw);
-          e.rawT[at] = s.rawT[i]!;
-          e.rawV[at] = s.rawV[i]!;
+          const n = advance(e.raw, bytes);
+          e.raw.data[n] = s.rawT[i]!;
+          e.raw.data[n + 1] = s.rawV[i]!;
         }
         e.bucketEnd = s.bucketEnd;
         e.lastSeen = s.rawT.length > 0 ? s.rawT[s.rawT.length - 1]! : -Infinity;
-        entries.set(key, e);
-        let set = byName.get(s.name);
-        if (!set) byName.set(s.name, (set = new Set()));
-        set.add(e);
       }
     },
   };

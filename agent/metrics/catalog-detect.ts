@@ -33,7 +33,7 @@ export const detectCatalog = {
   },
   contention_history_bytes: {
     type: 'gauge', labels: [],
-    help: 'Bytes of typed arrays the local history holds (fixed per series, allocated when a series is first seen).',
+    help: 'Bytes of typed arrays the local history holds (each series grows with its points up to a fixed size).',
   },
   contention_history_series_dropped_total: {
     type: 'counter', labels: [],

@@ -95,24 +95,47 @@ describe('history', () => {
     expect(h.select('contention_x', 0, T0).length).toBe(0);
   });
 
-  it('states its memory: 16 bytes a raw point and 32 a bucket, fixed per series, and that is what it allocates', () => {
+  it('states its memory: what it holds, growing with the points recorded up to 16 bytes a raw point and 32 a bucket a series, and that is what it allocates', () => {
     const defaults = { rawSeconds: 3600, sampleSeconds: 5, bucketSeconds: 300, retentionSeconds: 86_400 };
     expect(bytesPerSeries(defaults)).toBe(721 * 16 + 289 * 32);
-    // the default cap, full: 2,000 series of 20,784 bytes, 41.6 MB
-    const opts = { ...defaults, maxSeries: 2000, families: ['contention_'] };
-    const h = createHistory(opts);
-    const all = (t: number) => Array.from({ length: 2500 }, (_, i) => ({ labels: { i: String(i) }, value: i + t }));
+    const h = createHistory({ ...defaults, maxSeries: 2000, families: ['contention_'] });
+    const all = (n: number, t: number) => Array.from({ length: n }, (_, i) => ({ labels: { i: String(i) }, value: i + t }));
     const before = process.memoryUsage().arrayBuffers;
-    h.record(sample(T0, { contention_x: all(0) }));
-    const grown = process.memoryUsage().arrayBuffers - before;
-    expect(h.stats()).toMatchObject({ series: 2000, dropped: 500, bytes: 2000 * bytesPerSeries(defaults) });
-    expect(h.stats().bytes).toBe(41_568_000);
-    // typed arrays are the whole cost: what the runtime reports is within 5% of the stated figure
-    expect(grown).toBeGreaterThan(h.stats().bytes * 0.95);
-    expect(grown).toBeLessThan(h.stats().bytes * 1.05);
-    // and ten minutes of samples allocate nothing more
-    for (let t = 5000; t <= 600_000; t += 5000) h.record(sample(T0 + t, { contention_x: all(t) }));
-    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(h.stats().bytes * 1.05);
+    const allocated = () => process.memoryUsage().arrayBuffers - before;
+    h.record(sample(T0, { contention_x: all(2500, 0) }));
+    // a new series holds 16 raw points and 4 buckets, not a day of them
+    expect(h.stats()).toMatchObject({ series: 2000, dropped: 500, bytes: 2000 * (16 * 16 + 4 * 32) });
+    expect(allocated()).toBeGreaterThan(h.stats().bytes * 0.95);
+    expect(allocated()).toBeLessThan(h.stats().bytes * 1.05);
+
+    // two hours of 100 of them: the raw ring is full (721 points), 25 buckets hold in 32
+    const few = createHistory({ ...defaults, maxSeries: 2000, families: ['contention_'] });
+    const start = process.memoryUsage().arrayBuffers;
+    for (let t = 0; t <= 7_200_000; t += 5000) few.record(sample(T0 + t, { contention_x: all(100, t) }));
+    expect(few.stats().bytes).toBe(100 * (721 * 16 + 32 * 32));
+    const [first] = few.select('contention_x', T0 + 3_600_000, T0 + 7_200_000).filter((s) => s.labels.i === '0');
+    expect(first!.points).toHaveLength(721);
+    expect(first!.points.at(-1)).toEqual({ t: T0 + 7_200_000, v: 7_200_000 });
+    // a day: every ring at its full size, which is the bound, and an hour more allocates nothing
+    for (let t = 7_205_000; t <= 90_000_000; t += 5000) few.record(sample(T0 + t, { contention_x: all(100, t) }));
+    expect(few.stats().bytes).toBe(100 * bytesPerSeries(defaults));
+    const full = process.memoryUsage().arrayBuffers - start;
+    for (let t = 90_005_000; t <= 93_600_000; t += 5000) few.record(sample(T0 + t, { contention_x: all(100, t) }));
+    expect(few.stats().bytes).toBe(100 * bytesPerSeries(defaults));
+    expect(process.memoryUsage().arrayBuffers - start).toBeLessThan(full + 100 * bytesPerSeries(defaults) * 0.05);
+    const floors = few.selectFloors('contention_x', T0, T0 + 93_600_000).find((s) => s.labels.i === '0')!;
+    expect(floors.t.length).toBe(289 - 13 + 721); // the buckets whose last point precedes the raw span (13 overlap it), then every raw point
+    expect(floors.v.at(-1)).toBe(93_600_000);
+  });
+
+  it('gives back what a forgotten series held', () => {
+    const h = createHistory(OPTS);
+    h.record(sample(T0, { contention_x: Array.from({ length: 10 }, (_, i) => ({ labels: { pid: String(i) }, value: i })) }));
+    const ten = h.stats().bytes;
+    expect(ten).toBe(10 * (13 * 16 + 4 * 32)); // OPTS: a raw ring of 13, under the first 16
+    for (let t = 5000; t <= 125_000; t += 5000) h.record(sample(T0 + t, { contention_y: [{ labels: {}, value: 1 }] }));
+    // the one left has 5 buckets of 30 s, held in 8
+    expect(h.stats()).toMatchObject({ series: 1, bytes: 13 * 16 + 8 * 32 });
   });
 
   it('records internal per-process series through recordPoint', () => {
