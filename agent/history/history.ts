@@ -104,29 +104,26 @@ const ring = (fields: number, first: number, max: number): Ring => {
   return { fields, max, capacity, start: 0, length: 0, data: new Float64Array(capacity * fields) };
 };
 
-/** Makes room for `wanted` elements (up to the ring's maximum), oldest first at slot 0; returns the bytes added. */
-function reserve(r: Ring, wanted: number): number {
-  const capacity = Math.min(r.max, Math.max(wanted, r.capacity));
-  if (capacity === r.capacity) return 0;
+/** Doubles a full ring (up to its maximum), oldest element first at slot 0. */
+function grow(r: Ring): void {
+  const capacity = Math.min(r.max, r.capacity * 2);
   const data = new Float64Array(capacity * r.fields);
   for (let i = 0; i < r.length; i++) {
     const from = at(r, i);
     for (let f = 0; f < r.fields; f++) data[i * r.fields + f] = r.data[from + f]!;
   }
-  const added = (capacity - r.capacity) * r.fields * 8;
   r.data = data;
   r.capacity = capacity;
   r.start = 0;
-  return added;
 }
 
-/** The element index a new element goes to; advances the ring, growing it or else overwriting the oldest when full. Returns the bytes it grew by through `grown`. */
-function advance(r: Ring, grown: { bytes: number }): number {
-  if (r.length === r.capacity && r.capacity < r.max) grown.bytes += reserve(r, r.capacity * 2);
-  const at = (r.start + r.length) % r.capacity;
+/** The index in `data` a new element goes to; advances the ring, growing it or else overwriting the oldest when full. */
+function advance(r: Ring): number {
+  if (r.length === r.capacity && r.capacity < r.max) grow(r);
+  const next = (r.start + r.length) % r.capacity;
   if (r.length < r.capacity) r.length++;
   else r.start = (r.start + 1) % r.capacity;
-  return at * r.fields;
+  return next * r.fields;
 }
 
 const slot = (r: Ring, i: number): number => (r.start + i) % r.capacity;
@@ -159,7 +156,6 @@ export function createHistory(opts: HistoryOptions): History {
   const byName = new Map<string, Set<Entry>>();
   let dropped = 0;
   let lastSweep = 0;
-  const bytes = { bytes: 0 };
   // Restored series get a raw span from the restore to be seen again: the host may have been down for longer.
   let restoredAt = -Infinity;
 
@@ -174,7 +170,6 @@ export function createHistory(opts: HistoryOptions): History {
       bucketEnd: -Infinity,
       lastSeen: -Infinity,
     };
-    bytes.bytes += held(e);
     entries.set(key, e);
     let set = byName.get(name);
     if (!set) byName.set(name, (set = new Set()));
@@ -204,12 +199,12 @@ export function createHistory(opts: HistoryOptions): History {
       b.data[newest + MAX] = Math.max(b.data[newest + MAX]!, v);
       return;
     }
-    const r = advance(e.raw, bytes);
+    const r = advance(e.raw);
     e.raw.data[r] = t;
     e.raw.data[r + 1] = v;
     e.lastSeen = t;
     if (t >= e.bucketEnd) {
-      const n = advance(b, bytes);
+      const n = advance(b);
       b.data[n] = t;
       b.data[n + LAST] = v;
       b.data[n + MIN] = v;
@@ -231,7 +226,6 @@ export function createHistory(opts: HistoryOptions): History {
     for (const [key, e] of entries) {
       if (now - Math.max(e.lastSeen, restoredAt) > forgetMs) {
         entries.delete(key);
-        bytes.bytes -= held(e);
         const set = byName.get(e.name)!;
         set.delete(e);
         if (set.size === 0) byName.delete(e.name);
@@ -299,7 +293,11 @@ export function createHistory(opts: HistoryOptions): History {
     recordPoint: write,
     select,
     selectFloors,
-    stats: () => ({ series: entries.size, dropped, bytes: bytes.bytes }),
+    stats() {
+      let bytes = 0;
+      entries.forEach((e) => (bytes += held(e)));
+      return { series: entries.size, dropped, bytes };
+    },
     snapshot() {
       const column = (r: Ring, field: number): Float64Array => {
         const out = new Float64Array(r.length);
@@ -325,14 +323,14 @@ export function createHistory(opts: HistoryOptions): History {
         if (entries.has(key) || entries.size >= opts.maxSeries) continue;
         const e = add(key, s.name, s.labels, s.rawT.length, s.bucketT.length);
         for (let i = 0; i < s.bucketT.length; i++) {
-          const n = advance(e.buckets, bytes);
+          const n = advance(e.buckets);
           e.buckets.data[n] = s.bucketT[i]!;
           e.buckets.data[n + LAST] = s.bucketLast[i]!;
           e.buckets.data[n + MIN] = s.bucketMin[i]!;
           e.buckets.data[n + MAX] = s.bucketMax[i]!;
         }
         for (let i = 0; i < s.rawT.length; i++) {
-          const n = advance(e.raw, bytes);
+          const n = advance(e.raw);
           e.raw.data[n] = s.rawT[i]!;
           e.raw.data[n + 1] = s.rawV[i]!;
         }
