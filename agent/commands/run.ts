@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { createAgent, type Agent } from '../agent.js';
 import type { Override } from '../cli/args.js';
 import { resolveConfigOffThread } from '../config/load-off-thread.js';
+import { collectPeriodically } from '../full-collections.js';
 import type { Config } from '../config/schema.js';
 import { createHttpServer, parseListenAddress } from '../http/server.js';
 import { pageRoutes, stateRoute } from '../http/page-assets.js';
@@ -70,6 +71,7 @@ export async function run(config: Config, log: Logger, configFile: string | unde
   routes.set('/api/v1/state', stateRoute(createPageState(agent)));
   // Sampling starts once the agent serves: a start that fails has taken no sample and applied no policy.
   agent.start();
+  const stopCollecting = collectPeriodically();
   const bound = server.address();
   const address = typeof bound === 'object' && bound ? `${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}` : config.web.listen_address;
   log.info({ address, config: configFile ?? '(embedded defaults)' }, 'contention-agent listening');
@@ -117,6 +119,7 @@ export async function run(config: Config, log: Logger, configFile: string | unde
   return new Promise<number>((resolve) => {
     const shutdown = (signal: string): void => {
       log.info({ signal }, 'shutting down');
+      stopCollecting();
       void agent.stop().finally(() => {
         server.close(() => resolve(0));
         server.closeAllConnections();

@@ -86,7 +86,7 @@ describe('the WinSW service definition', () => {
     // The first exec line is the daemon's (run, the default command, which is what the service runs).
     const linuxFlags = /^\s*exec "\$here\/node\/bin\/node" (.*?)\s*"\$here\/dist/m.exec(launcher)![1]!.split(' ').filter(Boolean);
     expect(argv.slice(0, script)).toEqual(linuxFlags);
-    expect(linuxFlags).toEqual(expect.arrayContaining(['--max-semi-space-size=1', '--no-opt', '--single-threaded-gc']));
+    expect(linuxFlags).toEqual(expect.arrayContaining(['--max-semi-space-size=1', '--no-opt', '--single-threaded-gc', '--expose-gc']));
     const parsed = parseArgs(argv.slice(script + 1));
     expect(parsed.command).toBe('run');
     expect(parsed.configFile).toBe('%ProgramData%\\contention-agent\\config.yaml');
