@@ -5,7 +5,7 @@ import { AGENT_VERSION } from '../version.js';
 import type { CollectorSpec } from './collector.js';
 
 /** Where os-release(5) says the distribution is described, in the order it says to look. */
-export const OS_RELEASE_PATHS = ['/etc/os-release', '/usr/lib/os-release'];
+const OS_RELEASE_PATHS = ['/etc/os-release', '/usr/lib/os-release'];
 
 /** The distribution from the first os-release file that exists; undefined when none does. */
 export function readDistro(paths = OS_RELEASE_PATHS): string | undefined {
@@ -22,7 +22,7 @@ export function readDistro(paths = OS_RELEASE_PATHS): string | undefined {
 /**
  * Host identity. On Linux the distribution comes from os-release, which every systemd-era
  * distribution has; systeminformation is the fallback for a host without one, loaded only then: once
- * imported, its 700 KB of source and compiled code stay in the heap for the agent's life, 2 MB of
+ * imported, its 700 KB of source and compiled code stay in the heap for the agent's life, 1.6 MB of
  * resident memory for one label. On Windows the product name comes from Node (`os.version()`, the
  * registry's ProductName with the service pack): systeminformation would start four PowerShells
  * for it, and on a kernel before 10.0 writes to a PowerShell's stdin with no error handler, an
