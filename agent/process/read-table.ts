@@ -51,6 +51,8 @@ interface Known {
   /** The row of its last reading, and whether that reading found nothing changed since the one before. */
   row: RawProcess;
   quiet: boolean;
+  /** When a later reading last found the row's figures unchanged and carried it on. */
+  confirmedAt: number | undefined;
   /** The reading that last listed the process: the others are swept out after each reading. */
   seenIn: number;
 }
@@ -90,8 +92,11 @@ function isPidName(name: string): boolean {
 /**
  * Reads /proc/PID/stat for every process each time (CPU, threads, resident set and size), the fd count
  * with one stat() of /proc/PID/fd (Linux 6.2+ reports the count as the directory size; older kernels
- * fall back to listing it), and what does not change in a process's life (exe, cmdline) once per
- * process. The two other files are read only when they can tell something stat cannot:
+ * fall back to listing it) when the process ran since its last reading (a clock tick of CPU time or a
+ * page fault: opening or closing a descriptor takes a system call), and what does not change in a
+ * process's life (exe, cmdline) once per process. Kernel threads are listed but never rows; their
+ * stat is read again only in the quiet share below, in case the pid went to a process. The two other
+ * files are read only when they can tell something stat cannot:
  *
  * - /proc/PID/statm, for the anonymous resident memory (resident minus shared pages, the counter
  *   status calls RssAnon), when stat shows the resident set or the size changed since it was last
@@ -118,6 +123,9 @@ export function createTableReader(procfs: string, bootTimeSeconds: () => number,
   const every = Math.max(1, Math.floor(quietEvery));
   let sampleNo = 0;
   const known = new Map<number, Known>();
+  // Kernel threads are listed in /proc but never rows: remembered by pid (with the reading that last
+  // listed them) so their stat is read again only in the quiet share, in case the pid was reused.
+  const kernelThreads = new Map<number, number>();
   let fdSizeIsCount: boolean | undefined = fdSizeIsCountHere(procfs);
 
   const countFds = (dir: string): number => {
@@ -200,6 +208,10 @@ export function createTableReader(procfs: string, bootTimeSeconds: () => number,
         const name = names[n]!;
         if (!isPidName(name)) continue;
         const pid = Number(name);
+        if (kernelThreads.has(pid) && pid % every !== quietSlot) {
+          kernelThreads.set(pid, reading);
+          continue;
+        }
         const last = known.get(pid);
         if (last !== undefined && last.quiet && pid % every !== quietSlot && !opts.always?.has(pid)) {
           rows.push(last.row);
@@ -213,7 +225,11 @@ export function createTableReader(procfs: string, bootTimeSeconds: () => number,
         try {
           const statFile = readPidFile(`${base}stat`);
           const stat = parsePidStatBytes(statFile.buffer, statFile.length);
-          if (isKernelThread(stat)) continue;
+          if (isKernelThread(stat)) {
+            kernelThreads.set(pid, reading);
+            continue;
+          }
+          kernelThreads.delete(pid);
           if (stat.state === 'Z' || stat.state === 'X') {
             fail('zombie');
             continue;
@@ -259,8 +275,27 @@ export function createTableReader(procfs: string, bootTimeSeconds: () => number,
             virtualBytes = status.vmSize;
             threads = status.threads;
           }
-          const handles = countFds(`${base}fd`);
+          // Opening or closing a descriptor takes a system call, so a process that was not scheduled
+          // since its last reading (no clock tick, no page fault) holds the same descriptors.
+          const handles = before !== undefined && before.ioTicks === ticks && before.row.minorFaults === stat.minorFaults ? before.row.handles : countFds(`${base}fd`);
           const io = ioOf(before, base, ticks);
+          const cpuSeconds = ticks / hz;
+          const was = before?.row;
+          if (
+            before !== undefined && before.quiet && was!.cpuSeconds === cpuSeconds && before.identity === identity && was!.privateBytes === privateBytes &&
+            was!.workingSetBytes === workingSetBytes && was!.virtualBytes === virtualBytes && was!.threads === threads && was!.handles === handles &&
+            before.io === io && was!.state === stat.state && was!.ppid === stat.ppid && was!.majorFaults === stat.majorFaults && was!.minorFaults === stat.minorFaults
+          ) {
+            // Quiet and read again to the same figures: its row is carried on (the same object, so
+            // nothing downstream works it again), and the time it was confirmed is kept for the rates
+            // of the reading that finds it changed.
+            rows.push(was!);
+            before.statusTicks = statusTicks;
+            before.confirmedAt = readAt;
+            before.seenIn = reading;
+            listed++;
+            continue;
+          }
           const row: RawProcess = {
             comm: identity.comm,
             exe: identity.exe,
@@ -276,7 +311,7 @@ export function createTableReader(procfs: string, bootTimeSeconds: () => number,
             workingSetBytes,
             virtualBytes,
             threads,
-            cpuSeconds: ticks / hz,
+            cpuSeconds,
             handles,
             ioReadBytes: io?.readBytes,
             ioWriteBytes: io?.writeBytes,
@@ -286,6 +321,7 @@ export function createTableReader(procfs: string, bootTimeSeconds: () => number,
             unit: identity.unit,
             cgroup: identity.cgroup,
             readAt,
+            previousReadAt: before?.confirmedAt,
           };
           rows.push(row);
           if (before !== undefined) {
@@ -303,9 +339,10 @@ export function createTableReader(procfs: string, bootTimeSeconds: () => number,
             before.ioTicks = ticks;
             before.io = io;
             before.row = row;
+            before.confirmedAt = undefined;
             before.seenIn = reading;
           } else {
-            known.set(pid, { identity, identityTicks: ticks, identityVsize: stat.vsize, statusTicks, startTicks: stat.startTicks, rssPages: stat.rssPages, vsize: stat.vsize, privateBytes, ioTicks: ticks, io, row, quiet: false, seenIn: reading });
+            known.set(pid, { identity, identityTicks: ticks, identityVsize: stat.vsize, statusTicks, startTicks: stat.startTicks, rssPages: stat.rssPages, vsize: stat.vsize, privateBytes, ioTicks: ticks, io, row, confirmedAt: undefined, quiet: false, seenIn: reading });
           }
           listed++;
         } catch (err) {
@@ -317,6 +354,7 @@ export function createTableReader(procfs: string, bootTimeSeconds: () => number,
       // forEach, not for-of, here and in the other per-process caches: this runs once a sample, often in
       // V8's unoptimized tiers, where for-of allocates an object per entry.
       if (known.size > listed) known.forEach((k, pid) => k.seenIn !== reading && known.delete(pid));
+      kernelThreads.forEach((seenIn, pid) => seenIn !== reading && kernelThreads.delete(pid));
       return { rows, errors, carried };
     },
   };

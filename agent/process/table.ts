@@ -32,6 +32,12 @@ export interface ProcessRow extends ProcessIdentity {
    * row is carried over between its readings (read-table.ts). Absent: read at the sample's time.
    */
   readonly readAt?: number;
+  /**
+   * Unix ms of the reading before this one, where that reading found the previous row's figures
+   * unchanged and carried it on: the rates of this row span the time since then, not since the
+   * previous row was read.
+   */
+  readonly previousReadAt?: number;
   /** Rates since the previous sample (since start for a process first seen). */
   readonly rates: ProcessRates;
   /** Criteria the process matches, in config order; the first is its group. */

@@ -33,37 +33,46 @@ describe('the process table reader on quiet processes', () => {
   it('carries a quiet process\'s row over and reads it again every quietEvery samples, spread by pid', async () => {
     const pid = sleeper();
     const reader = createTableReader('/proc', bootTime, 4);
-    const [first, second, ...after] = await rowsOf(reader, pid, 14);
+    const [first, second, ...quiet] = await rowsOf(reader, pid, 6);
     expect(first!.row && second!.row).toBeTruthy();
-    // Read on the first two samples (new, then found unchanged: quiet), then on one sample in four.
+    // Read on the first two samples (new, then found unchanged: quiet); from then on the very same
+    // row, with the time it was read, whether carried over or read again to the same figures.
     expect(second!.row).not.toBe(first!.row);
-    const readAgain = after.map((s, i) => s.row !== (i === 0 ? second!.row : after[i - 1]!.row));
-    expect(readAgain.filter(Boolean)).toHaveLength(3);
-    const at = readAgain.flatMap((fresh, i) => (fresh ? [i] : []));
-    expect([at[1]! - at[0]!, at[2]! - at[1]!]).toEqual([4, 4]);
-    // In between, the very same row, with the time it was read; a fresh reading has a later time.
-    after.forEach((s, i) => {
-      const previous = (i === 0 ? second : after[i - 1])!.row!;
-      if (readAgain[i]) expect(s.row!.readAt).toBeGreaterThan(previous.readAt!);
-      else expect(s.row!.readAt).toBe(previous.readAt);
-    });
+    for (const s of quiet) expect(s.row).toBe(second!.row);
     // Most of this machine is idle too: most rows are carried on most samples.
-    expect(after.at(-1)!.carried).toBeGreaterThan(0);
+    expect(quiet.at(-1)!.carried).toBeGreaterThan(0);
+    // Stopped, its state changes without it running: the first sample that reads it again is the one
+    // whose turn it is (sample number and pid alike modulo 4), and that reading gives a new row.
+    process.kill(pid, 'SIGSTOP');
+    await pause(100);
+    const after = await rowsOf(reader, pid, 8);
+    const seenAt = 6 + after.findIndex((s) => s.row!.state === 'T');
+    const turn = [6, 7, 8, 9].find((n) => n % 4 === pid % 4);
+    expect(seenAt).toBe(turn);
+    expect(after[seenAt - 6]!.row).not.toBe(second!.row);
+    expect(after[seenAt - 6]!.row!.readAt).toBeGreaterThan(second!.row!.readAt!);
+    for (const s of after.slice(0, seenAt - 6)) expect(s.row).toBe(second!.row);
   });
 
   it('reads a process named in `always` on every sample, quiet or not', async () => {
     const pid = sleeper();
     const reader = createTableReader('/proc', bootTime, 4);
-    const seen = await rowsOf(reader, pid, 8, { always: new Set([pid]) });
-    expect(new Set(seen.map((s) => s.row)).size).toBe(8);
+    await rowsOf(reader, pid, 3, { always: new Set([pid]) });
+    process.kill(pid, 'SIGSTOP');
+    await pause(100);
+    const [next] = await rowsOf(reader, pid, 1, { always: new Set([pid]) });
+    expect(next!.row!.state).toBe('T');
   });
 
   it('reads every process every sample when quietEvery is 1', async () => {
     const pid = sleeper();
     const reader = createTableReader('/proc', bootTime, 1);
     const seen = await rowsOf(reader, pid, 5);
-    expect(new Set(seen.map((s) => s.row)).size).toBe(5);
     expect(seen.every((s) => s.carried === 0)).toBe(true);
+    process.kill(pid, 'SIGSTOP');
+    await pause(100);
+    const [next] = await rowsOf(reader, pid, 1);
+    expect(next!.row!.state).toBe('T');
   });
 
   it('sees a quiet process that wakes and leaks within quietEvery samples, then reads it every sample while it changes', async () => {
@@ -98,5 +107,18 @@ describe('the process table reader on quiet processes', () => {
     expect(rates([read], 30_000)[0]).toBe(atRead);
     // Read again at 40 s, 2 CPU seconds later: 0.1 CPU over the 20 s since its reading, not 2 over the last 10 s.
     expect(rates([row(13, 40_000)], 40_000)[0]!.cpu).toBeCloseTo(0.1);
+  });
+
+  it('spans the rates of a row from the last reading that found its figures unchanged', () => {
+    const rates = createProcessRates();
+    const row = (cpuSeconds: number, readAt: number, previousReadAt?: number) => ({ pid: 7, startTime: 0, cpuSeconds, privateBytes: 100, readAt, previousReadAt }) as unknown as Parameters<typeof rates>[0][number];
+    rates([row(10, 10_000)], 10_000);
+    const quiet = row(10, 20_000);
+    expect(rates([quiet], 20_000)[0]!.cpu).toBe(0);
+    // Read again at 30 s and 40 s to the same figures (the same row), then at 50 s one CPU second
+    // later: one second over the 10 s since 40 s, not over the 30 s since the row was read.
+    expect(rates([quiet], 30_000)[0]!.cpu).toBe(0);
+    expect(rates([quiet], 40_000)[0]!.cpu).toBe(0);
+    expect(rates([row(11, 50_000, 40_000)], 50_000)[0]!.cpu).toBeCloseTo(0.1);
   });
 });
