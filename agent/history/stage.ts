@@ -29,17 +29,18 @@ export interface HistoryStageOptions {
 /** Internal series kept per watched process, by the row field they hold. */
 export const PROCESS_SERIES = { 'process:private_bytes': 'privateBytes', 'process:handles': 'handles', 'process:threads': 'threads' } as const;
 
-const PRESENT = 1;
 const ARRIVED = 2;
 const LEFT = 4;
 
 export function createHistoryStage(history: History, opts: HistoryStageOptions): HistoryStage {
   const record = (timestamp: number, families: ReadonlyMap<MetricName, readonly SeriesValue[]>): void => history.record({ timestamp, families });
 
-  // Each process at the last sample, with its start time and group, and the restarts counted so far
-  // (carried on from the history after a restart of the agent, so the count never goes back). Updated
-  // in place: on a big host nearly every process is the same from one sample to the next.
-  const members = new Map<number, { start: number; group: string; sampleNo: number }>();
+  // Each process at the last sample, with its row, start time and group, the count of members of
+  // each group, and the restarts counted so far (carried on from the history after a restart of the
+  // agent, so the count never goes back). Updated in place and moved only by the rows that changed: on
+  // a big host nearly every row is the same object from one sample to the next.
+  const members = new Map<number, { row: ProcessRow; start: number; group: string; sampleNo: number }>();
+  const groupSizes = new Map<string, number>();
   const restarts = new Map<string, number>();
   let sampleNo = 0;
 
@@ -54,41 +55,51 @@ export function createHistoryStage(history: History, opts: HistoryStageOptions):
     // outlives the processes, and the detector reads the lives of a group from it. A reused pid (a new
     // start time) or a move to another group is one member leaving and another coming.
     const now = ++sampleNo;
-    const groups = new Map<string, number>(); // PRESENT | ARRIVED | LEFT
-    const mark = (group: string, flag: number): void => void groups.set(group, (groups.get(group) ?? 0) | flag);
+    const moved = new Map<string, number>(); // ARRIVED | LEFT
+    const arrive = (group: string): void => {
+      groupSizes.set(group, (groupSizes.get(group) ?? 0) + 1);
+      moved.set(group, (moved.get(group) ?? 0) | ARRIVED);
+    };
+    const leave = (group: string): void => {
+      const left = groupSizes.get(group)! - 1;
+      if (left === 0) groupSizes.delete(group);
+      else groupSizes.set(group, left);
+      moved.set(group, (moved.get(group) ?? 0) | LEFT);
+    };
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i]!;
       const m = members.get(r.pid);
       if (m === undefined) {
-        members.set(r.pid, { start: r.startTime, group: r.processGroup, sampleNo: now });
-        mark(r.processGroup, PRESENT | ARRIVED);
-      } else if (m.start !== r.startTime || m.group !== r.processGroup) {
-        mark(m.group, LEFT);
-        mark(r.processGroup, PRESENT | ARRIVED);
+        members.set(r.pid, { row: r, start: r.startTime, group: r.processGroup, sampleNo: now });
+        arrive(r.processGroup);
+        continue;
+      }
+      m.sampleNo = now;
+      if (m.row === r) continue;
+      m.row = r;
+      if (m.start !== r.startTime || m.group !== r.processGroup) {
+        leave(m.group);
+        arrive(r.processGroup);
         m.start = r.startTime;
         m.group = r.processGroup;
-        m.sampleNo = now;
-      } else {
-        m.sampleNo = now;
-        mark(r.processGroup, PRESENT);
       }
     }
     if (members.size > rows.length) {
       members.forEach((m, pid) => {
         if (m.sampleNo === now) return;
-        mark(m.group, LEFT);
+        leave(m.group);
         members.delete(pid);
       });
     }
-    for (const [group, flags] of groups) {
-      if (!(flags & PRESENT)) continue;
+    groupSizes.forEach((_, group) => {
       let count = restarts.get(group) ?? lastValue('process_group:restarts', group) ?? 0;
+      const flags = moved.get(group) ?? 0;
       if (flags & ARRIVED && flags & LEFT) count++;
       restarts.set(group, count);
       // One series per group the agent exports (bounded by criteria and process_groups.max_unmatched).
       history.recordPoint('process_group:restarts', { group }, sample.timestamp, count);
-    }
-    for (const group of restarts.keys()) if (!((groups.get(group) ?? 0) & PRESENT)) restarts.delete(group);
+    });
+    for (const group of restarts.keys()) if (!groupSizes.has(group)) restarts.delete(group);
   };
 
   const lastValue = (name: string, group: string): number | undefined => {
