@@ -351,8 +351,16 @@ export function createLeakDetector(history: History, config: Config, options: Le
     alerts: () => [...active.values()],
     suspects: () => suspects,
     exhaustion: () => exhausting,
-    watchedProcesses: (rows) =>
-      new Set([...rows.filter((r) => r.criteria.length > 0 || (suspectedProcesses.size > 0 && suspectedProcesses.has(processKey(r)))), ...topBy(rows, 'privateBytes', d.watched_processes)]),
+    watchedProcesses: (rows) => {
+      // An indexed loop, not filter and spreads: it runs over every row of every sample.
+      const watched = new Set<ProcessRow>();
+      for (let i = 0; i < rows.length; i++) {
+        const r = rows[i]!;
+        if (r.criteria.length > 0 || (suspectedProcesses.size > 0 && suspectedProcesses.has(processKey(r)))) watched.add(r);
+      }
+      for (const r of topBy(rows, 'privateBytes', d.watched_processes)) watched.add(r);
+      return watched;
+    },
     state: () => Object.fromEntries(states),
     reconfigure({ config: next, ruleGroups }) {
       d = next.detection;
