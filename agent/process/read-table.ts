@@ -92,8 +92,8 @@ function isPidName(name: string): boolean {
 /**
  * Reads /proc/PID/stat for every process each time (CPU, threads, resident set and size), the fd count
  * with one stat() of /proc/PID/fd (Linux 6.2+ reports the count as the directory size; older kernels
- * fall back to listing it) when the process ran since its last reading (a clock tick of CPU time or a
- * page fault: opening or closing a descriptor takes a system call), and what does not change in a
+ * fall back to listing it), for a quiet process only once it has run since (a clock tick of CPU time or
+ * a page fault: opening or closing a descriptor takes a system call), and what does not change in a
  * process's life (exe, cmdline) once per process. Kernel threads are listed but never rows; their
  * stat is read again only in the quiet share below, in case the pid went to a process. The two other
  * files are read only when they can tell something stat cannot:
@@ -275,9 +275,13 @@ export function createTableReader(procfs: string, bootTimeSeconds: () => number,
             virtualBytes = status.vmSize;
             threads = status.threads;
           }
-          // Opening or closing a descriptor takes a system call, so a process that was not scheduled
-          // since its last reading (no clock tick, no page fault) holds the same descriptors.
-          const handles = before !== undefined && before.ioTicks === ticks && before.row.minorFaults === stat.minorFaults ? before.row.handles : countFds(`${base}fd`);
+          // Opening or closing a descriptor takes a system call, so a quiet process that has run less
+          // than a clock tick of CPU in all since its last reading, and taken no page fault, is counted
+          // again only once it has (a process opening one descriptor per brief wake-up is seen about
+          // every 10 ms of its CPU). What `always` names (the top set, criteria processes, any holding
+          // enough descriptors for their limit to matter) is counted on every reading.
+          const handles =
+            before !== undefined && before.quiet && before.ioTicks === ticks && before.row.minorFaults === stat.minorFaults && !opts.always?.has(pid) ? before.row.handles : countFds(`${base}fd`);
           const io = ioOf(before, base, ticks);
           const cpuSeconds = ticks / hz;
           const was = before?.row;

@@ -75,6 +75,22 @@ describe('the process table reader on quiet processes', () => {
     expect(next!.row!.state).toBe('T');
   });
 
+  it('counts again the descriptors of a process named in `always` on every reading, however little it ran', async () => {
+    // Idle after start; on SIGUSR1 it opens 20 descriptors, in well under a clock tick of CPU.
+    const proc = spawn('python3', ['-c', 'import os, signal, time\nfds = []\nsignal.signal(signal.SIGUSR1, lambda *a: fds.extend(os.open("/dev/null", os.O_RDONLY) for _ in range(20)))\nprint("ready", flush=True)\nwhile True: time.sleep(60)'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    afterAll(() => void proc.kill('SIGKILL'));
+    await new Promise((resolve) => proc.stdout!.once('data', resolve));
+    const pid = proc.pid!;
+    const reader = createTableReader('/proc', bootTime, 4);
+    const always = { always: new Set([pid]) };
+    const quiet = await rowsOf(reader, pid, 3, always);
+    const before = quiet.at(-1)!.row!.handles;
+    process.kill(pid, 'SIGUSR1');
+    await pause(200);
+    const [next] = await rowsOf(reader, pid, 1, always);
+    expect(next!.row!.handles).toBe(before + 20);
+  });
+
   it('sees a quiet process that wakes and leaks within quietEvery samples, then reads it every sample while it changes', async () => {
     const child = await startChild(SCRIPTS.leak(1, 20));
     process.kill(child.pid, 'SIGSTOP');
