@@ -74,7 +74,7 @@ export interface TableReader {
   read(opts?: TableReadOptions): Promise<TableReading>;
 }
 
-const BATCH = 128;
+const BATCH = 32;
 
 /** A known process's status is read again every this many samples, to see a change of user or group. */
 export const ID_REFRESH_SAMPLES = 12;
