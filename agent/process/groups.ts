@@ -50,7 +50,7 @@ export function createGrouping(criteria: readonly CompiledCriteria[], maxUnmatch
   // By pid: the row object last seen, what it matched, its grouped copy and what it adds to its
   // group's totals and its name's bytes (Maps by pid, not WeakMaps by row, which V8's collector pays
   // for on every mark), updated in place and swept of pids gone.
-  type Member = { p: Named; criteria: string[]; name: string; row?: ProcessRow; call: number; counted: Totals | undefined; bytes: number; keptAt: number };
+  type Member = { p: Named; criteria: string[]; name: string; row?: ProcessRow; call: number; counted: Totals | undefined; keptAt: number };
   const cache = new Map<number, Member>();
   const totals = new Map<string, Totals>();
   const nameBytes = new Map<string, { bytes: number; members: number }>();
@@ -78,18 +78,28 @@ export function createGrouping(criteria: readonly CompiledCriteria[], maxUnmatch
     t.processes -= 1;
     if (t.processes === 0 && !criteriaNames.has(t.group)) totals.delete(t.group);
   };
+  // An unmatched member's private bytes count towards its name, which may make the name a group.
+  const name = (m: Member): void => {
+    if (m.criteria.length !== 0) return;
+    const n = nameBytes.get(m.name);
+    if (n === undefined) nameBytes.set(m.name, { bytes: m.p.privateBytes, members: 1 });
+    else {
+      n.bytes += m.p.privateBytes;
+      n.members++;
+    }
+    namesChanged = true;
+  };
+  const unname = (m: Member): void => {
+    if (m.criteria.length !== 0) return;
+    const n = nameBytes.get(m.name)!;
+    n.bytes -= m.p.privateBytes;
+    if (--n.members === 0) nameBytes.delete(m.name);
+    namesChanged = true;
+  };
   const uncount = (m: Member): void => {
     if (m.counted !== undefined) subtract(m.counted, m.p);
     m.counted = undefined;
     unname(m);
-  };
-  const unname = (m: Member): void => {
-    if (m.criteria.length === 0) {
-      const n = nameBytes.get(m.name)!;
-      n.bytes -= m.bytes;
-      if (--n.members === 0) nameBytes.delete(m.name);
-      namesChanged = true;
-    }
   };
 
   return (processes: readonly Named[], rates?: readonly ProcessRates[]): { rows: ProcessRow[]; groups: GroupTotals[] } => {
@@ -103,23 +113,15 @@ export function createGrouping(criteria: readonly CompiledCriteria[], maxUnmatch
       } else {
         const was = m;
         const c = matchingCriteria(criteria, p);
-        const name = c.length === 0 ? groupNameOf(p.displayName) : '';
-        m = { p, criteria: c, name, row: undefined, call, counted: undefined, bytes: c.length === 0 ? p.privateBytes : 0, keptAt: -1 };
+        m = { p, criteria: c, name: c.length === 0 ? groupNameOf(p.displayName) : '', row: undefined, call, counted: undefined, keptAt: -1 };
         cache.set(p.pid, m);
-        // Its figures leave its group's totals and its name's bytes here and come back below (a
-        // process read again and found the same changes neither).
+        // Its figures leave its group's totals here and come back below; its name's bytes move only
+        // when they changed (a process read again to the same name and bytes moves neither).
         if (was !== undefined && was.counted !== undefined) subtract(was.counted, was.p);
-        if (was === undefined || was.criteria.length !== 0 || c.length !== 0 || was.name !== name || was.bytes !== m.bytes) {
+        const sameName = was !== undefined && was.criteria.length === 0 && c.length === 0 && was.name === m.name && was.p.privateBytes === p.privateBytes;
+        if (!sameName) {
           if (was !== undefined) unname(was);
-          if (c.length === 0) {
-            const n = nameBytes.get(name);
-            if (n === undefined) nameBytes.set(name, { bytes: m.bytes, members: 1 });
-            else {
-              n.bytes += m.bytes;
-              n.members++;
-            }
-            namesChanged = true;
-          }
+          name(m);
         }
       }
       members.push(m);

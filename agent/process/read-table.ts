@@ -286,14 +286,14 @@ export function createTableReader(procfs: string, bootTimeSeconds: () => number,
           const cpuSeconds = ticks / hz;
           const was = before?.row;
           if (
-            before !== undefined && before.quiet && was!.cpuSeconds === cpuSeconds && before.identity === identity && was!.privateBytes === privateBytes &&
-            was!.workingSetBytes === workingSetBytes && was!.virtualBytes === virtualBytes && was!.threads === threads && was!.handles === handles &&
-            before.io === io && was!.state === stat.state && was!.ppid === stat.ppid && was!.majorFaults === stat.majorFaults && was!.minorFaults === stat.minorFaults
+            before !== undefined && was !== undefined && before.quiet && was.cpuSeconds === cpuSeconds && before.identity === identity && was.privateBytes === privateBytes &&
+            was.workingSetBytes === workingSetBytes && was.virtualBytes === virtualBytes && was.threads === threads && was.handles === handles &&
+            before.io === io && was.state === stat.state && was.ppid === stat.ppid && was.majorFaults === stat.majorFaults && was.minorFaults === stat.minorFaults
           ) {
             // Quiet and read again to the same figures: its row is carried on (the same object, so
             // nothing downstream works it again), and the time it was confirmed is kept for the rates
             // of the reading that finds it changed.
-            rows.push(was!);
+            rows.push(was);
             before.statusTicks = statusTicks;
             before.confirmedAt = readAt;
             before.seenIn = reading;
